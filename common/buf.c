@@ -1,0 +1,82 @@
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_reserve(buf_t *b, size_t extra)
+{
+    if (b->failed) return -1;
+    if (b->len + extra + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+void buf_reset(buf_t *b)
+{
+    b->len = 0;
+    b->failed = 0;
+}
+
+void buf_free(buf_t *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+void buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void buf_puts(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_printf(buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || buf_reserve(b, (size_t)n) != 0) return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_copy_field(buf_t *b, const char *s)
+{
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        const char *esc = NULL;
+        switch (*p) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\0': buf_append(b, run, (size_t)(p - run)); return;
+        default: continue;
+        }
+        buf_append(b, run, (size_t)(p - run));
+        buf_append(b, esc, 2);
+        run = p + 1;
+    }
+}
+
+const char *buf_cstr(buf_t *b)
+{
+    if (buf_reserve(b, 0) != 0) return NULL;
+    b->data[b->len] = '\0';
+    return b->data;
+}

@@ -1,0 +1,25 @@
+/* buf: a growable byte buffer. The owner calls buf_free(); a failed
+ * allocation sets `failed` and further appends are ignored, so callers check
+ * once at the end instead of after every append. */
+#ifndef SHOAL_BUF_H
+#define SHOAL_BUF_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int failed;
+} buf_t;
+
+void buf_reset(buf_t *b);  /* len = 0, keeps the memory */
+void buf_free(buf_t *b);
+void buf_append(buf_t *b, const void *p, size_t n);
+void buf_puts(buf_t *b, const char *s);
+void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s escaped for PostgreSQL COPY text format (\\, \t, \n, \r). */
+void buf_copy_field(buf_t *b, const char *s);
+/* NUL-terminates without counting the NUL in len; returns data or NULL on failure. */
+const char *buf_cstr(buf_t *b);
+
+#endif

@@ -1,0 +1,362 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* The table. Keep it sorted by area; README's reference is generated from it
+ * (tests/e2e checks that the README matches `shoal-consumer --config-reference`). */
+const cfg_def_t config_table[] = {
+    {"brokers", CFG_STR, "localhost:9092", 0, 0, 0, CFG_BOTH, "Kafka bootstrap servers (-b)."},
+    {"topics", CFG_STR, "events", 0, 0, 0, CFG_BOTH, "Topic(s) to consume, comma-separated; the producer's target topic (-t)."},
+    {"group", CFG_STR, "shoal", 0, 0, 0, CFG_CONSUMER, "Consumer group id (-g)."},
+    {"db", CFG_SECRET, "postgresql:///shoal", 0, 0, 0, CFG_CONSUMER, "PostgreSQL connection string (--db); sslmode etc. pass through."},
+    {"db.connect.timeout.s", CFG_INT, "5", 1, 300, 0, CFG_CONSUMER, "libpq connect_timeout, seconds."},
+    {"db.statement.timeout.ms", CFG_INT, "30000", 100, 3600000, 0, CFG_CONSUMER, "PostgreSQL statement_timeout for every statement."},
+    {"dlq.topic", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Dead-letter topic; empty means <topic>.dlq."},
+    {"batch.size", CFG_INT, "1000", 1, 100000, 1, CFG_CONSUMER, "Most messages in one batch (one transaction)."},
+    {"batch.timeout.ms", CFG_INT, "200", 1, 60000, 1, CFG_CONSUMER, "Longest wait to fill a batch."},
+    {"retry.backoff.ms", CFG_INT, "200", 10, 60000, 1, CFG_CONSUMER, "First back-off after a transient failure; doubles, with jitter."},
+    {"retry.backoff.max.ms", CFG_INT, "10000", 100, 600000, 1, CFG_CONSUMER, "Cap of the transient-failure back-off."},
+    {"shutdown.timeout.ms", CFG_INT, "20000", 1000, 600000, 0, CFG_BOTH, "Bound on a graceful shutdown after SIGTERM/SIGINT."},
+    {"drain.idle.ms", CFG_INT, "2000", 100, 600000, 0, CFG_CONSUMER, "With --drain: exit once caught up and idle this long."},
+    {"startup.timeout.ms", CFG_INT, "60000", 1000, 86400000, 0, CFG_BOTH, "How long startup waits for PostgreSQL before exiting with code 3."},
+    {"kafka.timeout.ms", CFG_INT, "10000", 100, 600000, 0, CFG_BOTH, "Bound on librdkafka calls (metadata, commit, flush)."},
+    {"log.level", CFG_STR, "info", 0, 0, 1, CFG_BOTH, "debug, info, warn or error."},
+    {"log.format", CFG_STR, "json", 0, 0, 1, CFG_BOTH, "json or logfmt."},
+};
+const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
+
+typedef struct {
+    char *value;
+    char origin[64];
+} cfg_val_t;
+
+struct config {
+    int program;
+    cfg_val_t vals[sizeof(config_table) / sizeof(config_table[0])];
+    char **kafka_keys, **kafka_vals;
+    size_t kafka_n, kafka_cap;
+};
+
+static long find(const char *name)
+{
+    for (size_t i = 0; i < config_table_len; i++)
+        if (strcmp(config_table[i].name, name) == 0) return (long)i;
+    return -1;
+}
+
+static void set_value(cfg_val_t *v, const char *value, const char *origin)
+{
+    char *copy = strdup(value);
+    if (!copy) return; /* keep the previous value: out of memory at startup is logged by the caller's checks */
+    free(v->value);
+    v->value = copy;
+    snprintf(v->origin, sizeof(v->origin), "%s", origin);
+}
+
+config_t *config_new(int program)
+{
+    config_t *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->program = program;
+    for (size_t i = 0; i < config_table_len; i++) set_value(&c->vals[i], config_table[i].def, "default");
+    return c;
+}
+
+void config_destroy(config_t *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < config_table_len; i++) free(c->vals[i].value);
+    for (size_t i = 0; i < c->kafka_n; i++) {
+        free(c->kafka_keys[i]);
+        free(c->kafka_vals[i]);
+    }
+    free(c->kafka_keys);
+    free(c->kafka_vals);
+    free(c);
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "on")) { *out = 1; return 0; }
+    if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "off")) { *out = 0; return 0; }
+    return -1;
+}
+
+/* Checks a value against its type; returns NULL when fine, else why not. */
+static const char *value_problem(const cfg_def_t *d, const char *value)
+{
+    long l;
+    int b;
+    if (d->type == CFG_INT) {
+        if (parse_long(value, &l) != 0) return "not an integer";
+        if (l < d->min || l > d->max) return "out of range";
+    } else if (d->type == CFG_BOOL) {
+        if (parse_bool(value, &b) != 0) return "not a boolean";
+    } else if (!strcmp(d->name, "log.level")) {
+        log_level_t lv;
+        if (log_parse_level(value, &lv) != 0) return "not a log level";
+    } else if (!strcmp(d->name, "log.format")) {
+        log_format_t f;
+        if (log_parse_format(value, &f) != 0) return "not a log format";
+    }
+    return NULL;
+}
+
+int config_set(config_t *c, const char *name, const char *value, const char *origin, char *err,
+               size_t errlen)
+{
+    if (strncmp(name, "kafka.", 6) == 0) {
+        char kv[4096];
+        snprintf(kv, sizeof(kv), "%s=%s", name + 6, value);
+        return config_add_kafka(c, kv, err, errlen);
+    }
+    long i = find(name);
+    if (i < 0) {
+        snprintf(err, errlen, "%s: unknown setting \"%s\"", origin, name);
+        return -1;
+    }
+    const cfg_def_t *d = &config_table[i];
+    if (!*value) {
+        if (d->def[0]) {
+            log_kv(LOG_WARN, "empty setting ignored, using the default", "setting", name, "origin",
+                   origin, "default", d->type == CFG_SECRET ? "***" : d->def, NULL);
+            return 0;
+        }
+    } else {
+        const char *why = value_problem(d, value);
+        if (why) {
+            log_kv(LOG_WARN, "bad setting ignored, keeping the previous value", "setting", name,
+                   "origin", origin, "problem", why, "value",
+                   d->type == CFG_SECRET ? "***" : value, NULL);
+            return 0;
+        }
+    }
+    set_value(&c->vals[i], value, origin);
+    if (!strcmp(name, "log.level")) {
+        log_level_t lv;
+        if (log_parse_level(value, &lv) == 0) log_set_level(lv);
+    } else if (!strcmp(name, "log.format")) {
+        log_format_t f;
+        if (log_parse_format(value, &f) == 0) log_set_format(f);
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+int config_load_file(config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[8192];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *s = trim(line);
+        if (!*s) continue;
+        char *eq = strchr(s, '=');
+        char origin[300];
+        snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+        if (!eq) {
+            snprintf(err, errlen, "%s: expected \"key = value\"", origin);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        if (config_set(c, key, val, origin, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void env_name(const char *name, char *out, size_t outlen)
+{
+    size_t o = (size_t)snprintf(out, outlen, "SHOAL_");
+    for (const char *p = name; *p && o + 1 < outlen; p++)
+        out[o++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+    out[o] = '\0';
+}
+
+static int read_secret_file(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "secret file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    *out = strdup(buf);
+    return *out ? 0 : -1;
+}
+
+int config_load_env(config_t *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < config_table_len; i++) {
+        char name[128], fname[140];
+        env_name(config_table[i].name, name, sizeof(name));
+        snprintf(fname, sizeof(fname), "%s_FILE", name);
+        const char *v = getenv(name);
+        if (v && config_set(c, config_table[i].name, v, "env", err, errlen) != 0) return -1;
+        const char *fp = getenv(fname);
+        if (fp && config_table[i].type == CFG_SECRET) {
+            char *secret;
+            if (read_secret_file(fp, &secret, err, errlen) != 0) return -1;
+            int rc = config_set(c, config_table[i].name, secret, "env-file", err, errlen);
+            free(secret);
+            if (rc != 0) return -1;
+        }
+    }
+    return 0;
+}
+
+int config_add_kafka(config_t *c, const char *kv, char *err, size_t errlen)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        snprintf(err, errlen, "-X expects key=value, got \"%.60s\"", kv);
+        return -1;
+    }
+    if (c->kafka_n == c->kafka_cap) {
+        size_t cap = c->kafka_cap ? c->kafka_cap * 2 : 16;
+        char **k = realloc(c->kafka_keys, cap * sizeof(*k));
+        if (!k) goto oom;
+        c->kafka_keys = k;
+        char **v = realloc(c->kafka_vals, cap * sizeof(*v));
+        if (!v) goto oom;
+        c->kafka_vals = v;
+        c->kafka_cap = cap;
+    }
+    c->kafka_keys[c->kafka_n] = strndup(kv, (size_t)(eq - kv));
+    c->kafka_vals[c->kafka_n] = strdup(eq + 1);
+    if (!c->kafka_keys[c->kafka_n] || !c->kafka_vals[c->kafka_n]) {
+        free(c->kafka_keys[c->kafka_n]);
+        free(c->kafka_vals[c->kafka_n]);
+        goto oom;
+    }
+    c->kafka_n++;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory adding -X %.60s", kv);
+    return -1;
+}
+
+const char *config_str(const config_t *c, const char *name)
+{
+    long i = find(name);
+    return i < 0 || !c->vals[i].value ? "" : c->vals[i].value;
+}
+
+long config_int(const config_t *c, const char *name)
+{
+    long v = 0;
+    if (parse_long(config_str(c, name), &v) != 0) {
+        long i = find(name);
+        if (i >= 0) parse_long(config_table[i].def, &v);
+    }
+    return v;
+}
+
+int config_bool(const config_t *c, const char *name)
+{
+    int b = 0;
+    parse_bool(config_str(c, name), &b);
+    return b;
+}
+
+size_t config_kafka_count(const config_t *c) { return c->kafka_n; }
+
+void config_kafka_get(const config_t *c, size_t i, const char **key, const char **val)
+{
+    *key = c->kafka_keys[i];
+    *val = c->kafka_vals[i];
+}
+
+int config_key_is_secret(const char *key)
+{
+    long i = find(key);
+    if (i >= 0) return config_table[i].type == CFG_SECRET;
+    return strstr(key, "password") || strstr(key, "secret") || strstr(key, "key.pem") ||
+           strstr(key, "token") || strstr(key, "api.key") || strstr(key, "sasl.oauthbearer.config");
+}
+
+void config_dump(const config_t *c, FILE *out)
+{
+    for (size_t i = 0; i < config_table_len; i++) {
+        if (!(config_table[i].programs & c->program)) continue;
+        const char *v = c->vals[i].value ? c->vals[i].value : "";
+        fprintf(out, "%s = %s  # %s\n", config_table[i].name,
+                config_table[i].type == CFG_SECRET && *v ? "***" : v, c->vals[i].origin);
+    }
+    for (size_t i = 0; i < c->kafka_n; i++)
+        fprintf(out, "kafka.%s = %s  # -X\n", c->kafka_keys[i],
+                config_key_is_secret(c->kafka_keys[i]) ? "***" : c->kafka_vals[i]);
+}
+
+void config_print_reference(FILE *out)
+{
+    static const char *const types[] = {"string", "int", "bool", "secret"};
+    fprintf(out, "| setting | environment | type | default | reload | meaning |\n");
+    fprintf(out, "|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < config_table_len; i++) {
+        const cfg_def_t *d = &config_table[i];
+        char env[128];
+        env_name(d->name, env, sizeof(env));
+        fprintf(out, "| `%s` | `%s` | %s | `%s` | %s | %s |\n", d->name, env, types[d->type],
+                d->def, d->reloadable ? "yes" : "no", d->doc);
+    }
+}
+
+int config_load_sources(config_t *c, const char *path, char *err, size_t errlen)
+{
+    static const char system_path[] = "/etc/shoal/shoal.conf";
+    if (path) {
+        if (config_load_file(c, path, err, errlen) != 0) return -1;
+    } else {
+        FILE *f = fopen(system_path, "r");
+        if (f) {
+            fclose(f);
+            if (config_load_file(c, system_path, err, errlen) != 0) return -1;
+        }
+    }
+    return config_load_env(c, err, errlen);
+}

@@ -1,0 +1,287 @@
+#include "batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "log.h"
+
+typedef enum { ITEM_OK = 0, ITEM_DEAD } item_state_t;
+
+typedef struct {
+    rd_kafka_message_t *msg; /* owned */
+    event_t ev;
+    item_state_t state;
+    int dlq_acked;
+    const char *err_class, *err_stage;
+    char err_msg[256];
+    int attempts;
+} item_t;
+
+struct batch {
+    store_t *store;
+    dlq_t *dlq;
+    char *group;
+    char *dlq_topic; /* NULL: <topic>.dlq */
+    long kafka_timeout_ms;
+    item_t *items;
+    size_t n, cap;
+    /* Scratch reused across flushes so the hot path does not allocate. */
+    store_row_t *rows;
+    store_dead_t *dead;
+    dlq_letter_t *letters;
+    char (*dlq_names)[256];
+    size_t scratch_cap;
+    store_offset_t *offs;
+    batch_offsets_t out;
+    size_t offs_cap;
+    batch_stats_t stats;
+};
+
+batch_t *batch_new(const config_t *cfg, store_t *store, dlq_t *dlq)
+{
+    batch_t *b = calloc(1, sizeof(*b));
+    if (!b) return NULL;
+    b->store = store;
+    b->dlq = dlq;
+    b->group = strdup(config_str(cfg, "group"));
+    const char *dt = config_str(cfg, "dlq.topic");
+    b->dlq_topic = *dt ? strdup(dt) : NULL;
+    b->kafka_timeout_ms = config_int(cfg, "kafka.timeout.ms");
+    if (!b->group || (*dt && !b->dlq_topic)) {
+        batch_destroy(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void item_clear(item_t *it)
+{
+    event_clear(&it->ev);
+    if (it->msg) rd_kafka_message_destroy(it->msg);
+    it->msg = NULL;
+}
+
+void batch_destroy(batch_t *b)
+{
+    if (!b) return;
+    for (size_t i = 0; i < b->n; i++) item_clear(&b->items[i]);
+    free(b->items);
+    free(b->rows);
+    free(b->dead);
+    free(b->letters);
+    free(b->dlq_names);
+    free(b->offs);
+    free(b->out.topics);
+    free(b->out.partitions);
+    free(b->out.next);
+    free(b->group);
+    free(b->dlq_topic);
+    free(b);
+}
+
+size_t batch_count(const batch_t *b) { return b->n; }
+const batch_stats_t *batch_stats(const batch_t *b) { return &b->stats; }
+
+static void mark_dead(item_t *it, const char *cls, const char *stage, const char *msg)
+{
+    it->state = ITEM_DEAD;
+    it->dlq_acked = 0;
+    it->err_class = cls;
+    it->err_stage = stage;
+    snprintf(it->err_msg, sizeof(it->err_msg), "%.255s", msg);
+}
+
+void batch_add(batch_t *b, rd_kafka_message_t *m)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        item_t *n = realloc(b->items, cap * sizeof(*n));
+        if (!n) {
+            /* Without room the message cannot be tracked; dropping it is safe
+             * because its offset is not committed: it is re-delivered. */
+            log_kv(LOG_ERROR, "out of memory growing a batch; message left for re-delivery", NULL);
+            rd_kafka_message_destroy(m);
+            return;
+        }
+        b->items = n;
+        b->cap = cap;
+    }
+    item_t *it = &b->items[b->n++];
+    memset(it, 0, sizeof(*it));
+    it->msg = m;
+    b->stats.consumed++;
+    char err[256];
+    event_err_t e = event_decode(m->payload, m->len, NULL, &it->ev, err, sizeof(err));
+    if (e != EVENT_OK) mark_dead(it, event_err_class(e), event_err_stage(e), err);
+}
+
+void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        int drop = 0;
+        for (int p = 0; p < parts->cnt && !drop; p++)
+            drop = parts->elems[p].partition == it->msg->partition &&
+                   strcmp(parts->elems[p].topic, rd_kafka_topic_name(it->msg->rkt)) == 0;
+        if (drop) item_clear(it);
+        else b->items[w++] = *it;
+    }
+    b->n = w;
+}
+
+static int reserve_scratch(batch_t *b)
+{
+    if (b->n <= b->scratch_cap) return 0;
+    size_t cap = b->n;
+    store_row_t *r = realloc(b->rows, cap * sizeof(*r));
+    if (r) b->rows = r;
+    store_dead_t *d = realloc(b->dead, cap * sizeof(*d));
+    if (d) b->dead = d;
+    dlq_letter_t *l = realloc(b->letters, cap * sizeof(*l));
+    if (l) b->letters = l;
+    char(*nm)[256] = realloc(b->dlq_names, cap * sizeof(*nm));
+    if (nm) b->dlq_names = nm;
+    if (!r || !d || !l || !nm) return -1;
+    b->scratch_cap = cap;
+    return 0;
+}
+
+static const char *dlq_topic_for(batch_t *b, size_t i)
+{
+    if (b->dlq_topic) return b->dlq_topic;
+    snprintf(b->dlq_names[i], sizeof(b->dlq_names[i]), "%s.dlq",
+             rd_kafka_topic_name(b->items[i].msg->rkt));
+    return b->dlq_names[i];
+}
+
+/* Dead letters not yet acknowledged go out now: they must be acknowledged
+ * before the transaction that moves the offset past them. */
+static int send_dead_letters(batch_t *b, char *err, size_t errlen)
+{
+    size_t nl = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_DEAD || it->dlq_acked) continue;
+        b->letters[nl++] = (dlq_letter_t){it->msg, dlq_topic_for(b, i), it->err_class,
+                                          it->err_stage, it->err_msg, it->attempts};
+    }
+    if (nl == 0) return 0;
+    if (dlq_send(b->dlq, b->letters, nl, b->kafka_timeout_ms, err, errlen) != 0) return -1;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].state == ITEM_DEAD) b->items[i].dlq_acked = 1;
+    return 0;
+}
+
+static int collect_offsets(batch_t *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const char *topic = rd_kafka_topic_name(b->items[i].msg->rkt);
+        int32_t p = b->items[i].msg->partition;
+        int64_t next = b->items[i].msg->offset + 1;
+        size_t k = 0;
+        while (k < n && !(b->offs[k].partition == p && strcmp(b->offs[k].topic, topic) == 0)) k++;
+        if (k == n) {
+            if (n == b->offs_cap) {
+                size_t cap = b->offs_cap ? b->offs_cap * 2 : 16;
+                store_offset_t *o = realloc(b->offs, cap * sizeof(*o));
+                const char **t = realloc(b->out.topics, cap * sizeof(*t));
+                if (t) b->out.topics = t;
+                int32_t *pp = realloc(b->out.partitions, cap * sizeof(*pp));
+                if (pp) b->out.partitions = pp;
+                int64_t *nx = realloc(b->out.next, cap * sizeof(*nx));
+                if (nx) b->out.next = nx;
+                if (o) b->offs = o;
+                if (!o || !t || !pp || !nx) return -1;
+                b->offs_cap = cap;
+            }
+            b->offs[n++] = (store_offset_t){topic, p, next};
+        } else if (next > b->offs[k].next_offset) {
+            b->offs[k].next_offset = next;
+        }
+    }
+    return (int)n;
+}
+
+int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
+{
+    out->n = 0;
+    if (b->n == 0) return 0;
+    b->stats.flushes++;
+    if (reserve_scratch(b) != 0) {
+        snprintf(err, errlen, "out of memory preparing a batch");
+        return -1;
+    }
+    int noffs = collect_offsets(b);
+    if (noffs < 0) {
+        snprintf(err, errlen, "out of memory preparing a batch");
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++) b->items[i].attempts++;
+
+    for (int round = 0;; round++) {
+        if (send_dead_letters(b, err, errlen) != 0) goto transient;
+        size_t nrows = 0, ndead = 0;
+        for (size_t i = 0; i < b->n; i++) {
+            item_t *it = &b->items[i];
+            if (it->state == ITEM_DEAD) {
+                b->dead[ndead++] = (store_dead_t){rd_kafka_topic_name(it->msg->rkt),
+                                                  it->msg->partition, it->msg->offset,
+                                                  it->err_class, it->err_stage, it->err_msg,
+                                                  dlq_topic_for(b, i)};
+                continue;
+            }
+            store_row_t *r = &b->rows[nrows++];
+            memset(r, 0, sizeof(*r));
+            r->ev = &it->ev;
+            r->topic = rd_kafka_topic_name(it->msg->rkt);
+            r->partition = it->msg->partition;
+            r->offset = it->msg->offset;
+        }
+        store_rc_t rc = store_batch_commit(b->store, b->group, b->rows, nrows, b->dead, ndead,
+                                           b->offs, (size_t)noffs, err, errlen);
+        if (rc == STORE_OK) {
+            size_t inserted = 0;
+            for (size_t i = 0; i < nrows; i++) inserted += b->rows[i].inserted;
+            b->stats.persisted += inserted;
+            b->stats.duplicates += nrows - inserted;
+            b->stats.dead += ndead;
+            break;
+        }
+        if (rc == STORE_TRANSIENT || round >= 3) goto transient;
+        /* STORE_REJECTED: the marked rows become dead letters; the rest go
+         * through on the next round. */
+        size_t r = 0;
+        for (size_t i = 0; i < b->n; i++) {
+            item_t *it = &b->items[i];
+            if (it->state == ITEM_DEAD) continue;
+            store_row_t *row = &b->rows[r++];
+            if (!row->rejected) continue;
+            char msg[300];
+            snprintf(msg, sizeof(msg), "SQLSTATE %s: %s", row->reject_sqlstate, row->reject_msg);
+            mark_dead(it, "db_rejected", "persist", msg);
+            log_kv(LOG_WARN, "row rejected by the database; dead-lettering it", "event_id",
+                   it->ev.id, "sqlstate", row->reject_sqlstate, NULL);
+        }
+    }
+
+    for (int k = 0; k < noffs; k++) {
+        b->out.topics[k] = b->offs[k].topic;
+        b->out.partitions[k] = b->offs[k].partition;
+        b->out.next[k] = b->offs[k].next_offset;
+    }
+    b->out.n = (size_t)noffs;
+    *out = b->out;
+    /* The topic names in out point into the messages' topic handles, which
+     * librdkafka keeps alive for the consumer's lifetime. */
+    for (size_t i = 0; i < b->n; i++) item_clear(&b->items[i]);
+    b->n = 0;
+    return 0;
+
+transient:
+    b->stats.transient_failures++;
+    return -1;
+}

@@ -1,0 +1,56 @@
+/* batch: one batch of messages through the stages.
+ *
+ *   add:   decode + validate each message as it arrives (permanent failures
+ *          are marked for the dead-letter topic, never dropped);
+ *   flush: extract -> dead letters (acknowledged) -> one PostgreSQL
+ *          transaction (rows, dead-letter mirror, next offsets) -> hand the
+ *          offsets back for the Kafka mirror commit.
+ *
+ * batch.c calls store.c and dlq.c and knows neither SQL nor the Kafka
+ * protocol. A transient failure leaves the batch intact for a retry: its
+ * offsets do not advance and nothing is dead-lettered because of it. */
+#ifndef SHOAL_BATCH_H
+#define SHOAL_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+#include "dlq.h"
+#include "store.h"
+
+typedef struct batch batch_t;
+
+typedef struct {
+    uint64_t consumed, persisted, duplicates, dead, flushes, transient_failures;
+} batch_stats_t;
+
+/* Offsets made durable by the last successful flush, for the Kafka mirror. */
+typedef struct {
+    const char **topics;
+    int32_t *partitions;
+    int64_t *next;
+    size_t n;
+} batch_offsets_t;
+
+/* Borrows store and dlq; they must outlive the batch. */
+batch_t *batch_new(const config_t *cfg, store_t *store, dlq_t *dlq);
+void batch_destroy(batch_t *b);
+
+/* Takes ownership of m. */
+void batch_add(batch_t *b, rd_kafka_message_t *m);
+size_t batch_count(const batch_t *b);
+
+/* 0: durable (offsets in *out, valid until the next call); -1: transient
+ * failure, err says why, the batch is kept for a retry. */
+int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen);
+
+/* Forgets the messages of these partitions (revoked or lost before they
+ * could be made durable; their owner will process them again). */
+void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts);
+
+const batch_stats_t *batch_stats(const batch_t *b);
+
+#endif

@@ -1,0 +1,371 @@
+/* shoal-consumer: Kafka -> validate -> extract -> persist -> commit.
+ *
+ *   shoal-consumer [run] -b BROKERS -t TOPIC[,TOPIC] -g GROUP --db CONNINFO [--drain]
+ *   shoal-consumer migrate --db CONNINFO
+ *
+ * Startup order: settings, signals, database (migrations), dead-letter
+ * producer, consumer. The loop: poll, add to the batch, flush when full or
+ * old, retry transient failures with paused partitions. Every exit logs why
+ * and uses a code from signals.h. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "config.h"
+#include "dlq.h"
+#include "fault.h"
+#include "log.h"
+#include "signals.h"
+#include "source.h"
+#include "store.h"
+#include "version.h"
+
+typedef struct {
+    config_t *cfg;
+    store_t *store;
+    dlq_t *dlq;
+    batch_t *batch;
+    source_t *source;
+    uint64_t seed;
+} consumer_t;
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int finish(int code, const char *why)
+{
+    char c[16];
+    snprintf(c, sizeof(c), "%d", code);
+    log_kv(code == EXIT_OK ? LOG_INFO : LOG_ERROR, "exiting", "reason", why, "exit_code", c, NULL);
+    return code;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: shoal-consumer [run] [options]     consume, persist, commit\n"
+            "       shoal-consumer migrate [options]   apply database migrations and exit\n"
+            "options:\n"
+            "  -b, --brokers LIST      Kafka bootstrap servers (SHOAL_BROKERS)\n"
+            "  -t, --topics LIST       topics, comma-separated (SHOAL_TOPICS)\n"
+            "  -g, --group ID          consumer group (SHOAL_GROUP)\n"
+            "      --db CONNINFO       PostgreSQL connection string (SHOAL_DB)\n"
+            "      --drain             exit 0 once caught up and idle\n"
+            "  -X KEY=VALUE            librdkafka property (topic.* for topic properties)\n"
+            "      --set KEY=VALUE     any setting from the table\n"
+            "      --config FILE       settings file (default /etc/shoal/shoal.conf if present)\n"
+            "      --dump-config       print effective settings (secrets masked) and exit\n"
+            "      --config-reference  print the settings table (Markdown) and exit\n"
+            "      --log-level LEVEL   debug, info, warn, error\n"
+            "  -h, --help              this help\n"
+            "  -V, --version           print the version\n");
+}
+
+/* Waits for the database and applies migrations; bounded by startup.timeout.ms. */
+static int startup_database(consumer_t *c)
+{
+    long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
+    for (int attempt = 0;; attempt++) {
+        char err[512];
+        int applied;
+        if (store_migrate(c->store, &applied, err, sizeof(err)) == STORE_OK) return 0;
+        log_kv(LOG_WARN, "database not ready", "error", err, NULL);
+        long delay = fault_backoff_ms(attempt, 500, 5000, &c->seed);
+        if (signal_shutdown || now_ms() + delay > deadline) return -1;
+        struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void mirror_offsets(consumer_t *c, const batch_offsets_t *o)
+{
+    source_commit_mirror(c->source, o->topics, o->partitions, o->next, o->n);
+}
+
+/* Flushes until durable, pausing the partitions between attempts while
+ * still polling (so the group sees us alive). Gives up only when asked to
+ * stop (returns -1), never by dead-lettering. */
+static int flush_until_durable(consumer_t *c, long give_up_at)
+{
+    for (int attempt = 0;; attempt++) {
+        char err[512];
+        batch_offsets_t out;
+        if (batch_flush(c->batch, &out, err, sizeof(err)) == 0) {
+            mirror_offsets(c, &out);
+            source_resume(c->source);
+            if (attempt > 0) log_kv(LOG_INFO, "recovered from a transient failure", NULL);
+            return 0;
+        }
+        char a[16];
+        snprintf(a, sizeof(a), "%d", attempt + 1);
+        log_kv(LOG_WARN, "batch not persisted; pausing and retrying", "error", err, "attempt", a, NULL);
+        source_pause(c->source);
+        long delay = fault_backoff_ms(attempt, config_int(c->cfg, "retry.backoff.ms"),
+                                      config_int(c->cfg, "retry.backoff.max.ms"), &c->seed);
+        long until = now_ms() + delay;
+        while (now_ms() < until) {
+            if ((give_up_at == 0 && signal_shutdown) || (give_up_at && now_ms() >= give_up_at))
+                return -1;
+            rd_kafka_message_t *m = source_poll(c->source, 100);
+            if (m) batch_add(c->batch, m);
+        }
+        if (batch_count(c->batch) == 0) {
+            source_resume(c->source);
+            return 0; /* everything pending was revoked meanwhile */
+        }
+    }
+}
+
+static int hook_load_offsets(void *opaque, rd_kafka_topic_partition_list_t *parts)
+{
+    consumer_t *c = opaque;
+    store_offset_t offs[parts->cnt > 0 ? parts->cnt : 1];
+    for (int i = 0; i < parts->cnt; i++)
+        offs[i] = (store_offset_t){parts->elems[i].topic, parts->elems[i].partition, -1};
+    char err[512];
+    if (store_offsets_load(c->store, config_str(c->cfg, "group"), offs, (size_t)parts->cnt, err,
+                           sizeof(err)) != STORE_OK) {
+        log_kv(LOG_WARN, "reading stored offsets failed", "error", err, NULL);
+        return -1;
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        if (offs[i].next_offset >= 0) parts->elems[i].offset = offs[i].next_offset;
+    return 0;
+}
+
+static void hook_on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *parts, int lost)
+{
+    consumer_t *c = opaque;
+    if (batch_count(c->batch) > 0 && !lost) {
+        char err[512];
+        batch_offsets_t out;
+        if (batch_flush(c->batch, &out, err, sizeof(err)) == 0) {
+            mirror_offsets(c, &out);
+            return;
+        }
+        log_kv(LOG_WARN, "could not persist before giving partitions up; their owner redoes the work",
+               "error", err, NULL);
+    }
+    batch_forget(c->batch, parts);
+}
+
+static void log_progress(consumer_t *c)
+{
+    const batch_stats_t *s = batch_stats(c->batch);
+    char a[24], b[24], d[24], e[24], f[24];
+    snprintf(a, sizeof(a), "%llu", (unsigned long long)s->consumed);
+    snprintf(b, sizeof(b), "%llu", (unsigned long long)s->persisted);
+    snprintf(d, sizeof(d), "%llu", (unsigned long long)s->dead);
+    snprintf(e, sizeof(e), "%llu", (unsigned long long)s->duplicates);
+    snprintf(f, sizeof(f), "%zu", source_assigned(c->source));
+    log_kv(LOG_INFO, "progress", "consumed", a, "persisted", b, "dead_lettered", d, "duplicates", e,
+           "partitions", f, NULL);
+}
+
+static int run_loop(consumer_t *c, int drain)
+{
+    long batch_size = config_int(c->cfg, "batch.size");
+    long batch_ms = config_int(c->cfg, "batch.timeout.ms");
+    long idle_ms = config_int(c->cfg, "drain.idle.ms");
+    long batch_deadline = 0, last_activity = now_ms(), last_progress = now_ms();
+    char err[512];
+    for (;;) {
+        if (signal_shutdown) return -1;
+        if (source_fatal(c->source, err, sizeof(err))) {
+            log_kv(LOG_FATAL, "kafka client failed fatally", "error", err, NULL);
+            return EXIT_FAILURE_RUNTIME;
+        }
+        long now = now_ms();
+        int wait = 100;
+        if (batch_count(c->batch) > 0) wait = (int)(batch_deadline > now ? batch_deadline - now : 0);
+        rd_kafka_message_t *m = source_poll(c->source, wait);
+        now = now_ms();
+        if (m) {
+            if (batch_count(c->batch) == 0) batch_deadline = now + batch_ms;
+            batch_add(c->batch, m);
+            last_activity = now;
+        }
+        size_t n = batch_count(c->batch);
+        if (n > 0 && ((long)n >= batch_size || now >= batch_deadline)) {
+            if (flush_until_durable(c, 0) != 0) return -1;
+        }
+        if (now - last_progress >= 10000) {
+            log_progress(c);
+            last_progress = now;
+        }
+        if (drain && batch_count(c->batch) == 0 && source_caught_up(c->source) &&
+            now - last_activity >= idle_ms)
+            return EXIT_OK;
+    }
+}
+
+static int cmd_run(consumer_t *c, int drain)
+{
+    char err[512];
+    if (startup_database(c) != 0)
+        return finish(signal_shutdown ? EXIT_OK : EXIT_STARTUP,
+                      signal_shutdown ? "signal during startup" : "database not reachable within startup.timeout.ms (setting db)");
+    c->dlq = dlq_new(c->cfg, config_str(c->cfg, "group"), err, sizeof(err));
+    if (!c->dlq) return finish(EXIT_USAGE, err);
+    c->batch = batch_new(c->cfg, c->store, c->dlq);
+    if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
+    c->source = source_new(c->cfg, &hooks, err, sizeof(err));
+    if (!c->source) return finish(EXIT_USAGE, err);
+    if (source_subscribe(c->source, config_str(c->cfg, "topics"), err, sizeof(err)) != 0)
+        return finish(EXIT_USAGE, err);
+    log_kv(LOG_INFO, "consumer started", "topics", config_str(c->cfg, "topics"), "group",
+           config_str(c->cfg, "group"), "version", SHOAL_VERSION, NULL);
+
+    int rc = run_loop(c, drain);
+    const char *why = rc == EXIT_OK ? "drained: every assigned partition caught up and idle"
+                      : rc > 0      ? "kafka client failed fatally"
+                                    : "shutdown signal";
+    if (rc < 0) {
+        /* Graceful shutdown: bounded by the watchdog; leave a margin for
+         * leaving the group. */
+        long timeout = config_int(c->cfg, "shutdown.timeout.ms");
+        signals_arm_shutdown_watchdog(timeout);
+        char sig[16];
+        snprintf(sig, sizeof(sig), "%d", (int)signal_shutdown);
+        log_kv(LOG_INFO, "shutdown requested; draining", "signal", sig, NULL);
+        long give_up = now_ms() + timeout * 2 / 3;
+        if (batch_count(c->batch) > 0 && flush_until_durable(c, give_up) != 0) {
+            char n[24];
+            snprintf(n, sizeof(n), "%zu", batch_count(c->batch));
+            log_kv(LOG_WARN, "shutting down with unpersisted messages; they will be re-delivered",
+                   "messages", n, NULL);
+        }
+        rc = EXIT_OK;
+    }
+    log_progress(c);
+    source_close(c->source);
+    return finish(rc, why);
+}
+
+static int cmd_migrate(consumer_t *c)
+{
+    long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
+    for (int attempt = 0;; attempt++) {
+        char err[512];
+        int applied;
+        if (store_migrate(c->store, &applied, err, sizeof(err)) == STORE_OK) {
+            char n[16];
+            snprintf(n, sizeof(n), "%d", applied);
+            log_kv(LOG_INFO, "migrations up to date", "applied", n, NULL);
+            return finish(EXIT_OK, "migrate done");
+        }
+        log_kv(LOG_WARN, "migration attempt failed", "error", err, NULL);
+        long delay = fault_backoff_ms(attempt, 500, 5000, &c->seed);
+        if (signal_shutdown) return finish(EXIT_OK, "signal during migrate");
+        if (now_ms() + delay > deadline) return finish(EXIT_STARTUP, "migrations could not be applied within startup.timeout.ms");
+        struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+typedef struct {
+    const char *name, *value;
+} pending_t;
+
+int main(int argc, char **argv)
+{
+    log_set_component("consumer");
+    if (signals_install() != 0) return finish(EXIT_FAILURE_RUNTIME, "cannot install signal handlers");
+
+    static const struct option opts[] = {
+        {"brokers", required_argument, 0, 'b'}, {"topics", required_argument, 0, 't'},
+        {"topic", required_argument, 0, 't'},   {"group", required_argument, 0, 'g'},
+        {"db", required_argument, 0, 'D'},      {"drain", no_argument, 0, 'd'},
+        {"set", required_argument, 0, 's'},     {"config", required_argument, 0, 'c'},
+        {"dump-config", no_argument, 0, 'P'},   {"config-reference", no_argument, 0, 'R'},
+        {"log-level", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
+    pending_t pend[argc > 0 ? argc : 1];
+    size_t np = 0;
+    const char *config_path = NULL;
+    int drain = 0, dump = 0, o;
+    char err[512];
+    while ((o = getopt_long(argc, argv, "b:t:g:X:hV", opts, NULL)) != -1) {
+        switch (o) {
+        case 'b': pend[np++] = (pending_t){"brokers", optarg}; break;
+        case 't': pend[np++] = (pending_t){"topics", optarg}; break;
+        case 'g': pend[np++] = (pending_t){"group", optarg}; break;
+        case 'D': pend[np++] = (pending_t){"db", optarg}; break;
+        case 'L': pend[np++] = (pending_t){"log.level", optarg}; break;
+        case 'X': pend[np++] = (pending_t){NULL, optarg}; break;
+        case 's': pend[np++] = (pending_t){"", optarg}; break;
+        case 'd': drain = 1; break;
+        case 'c': config_path = optarg; break;
+        case 'P': dump = 1; break;
+        case 'R': config_print_reference(stdout); return EXIT_OK;
+        case 'V': printf("shoal-consumer %s\n", SHOAL_VERSION); return EXIT_OK;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return finish(EXIT_USAGE, "bad command line");
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : "run";
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0) {
+        usage(stderr);
+        return finish(EXIT_USAGE, "unknown command");
+    }
+
+    consumer_t c = {0};
+    c.seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    c.cfg = config_new(CFG_CONSUMER);
+    if (!c.cfg) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    int rc = EXIT_OK;
+    if (config_load_sources(c.cfg, config_path, err, sizeof(err)) != 0) {
+        rc = finish(EXIT_USAGE, err);
+        goto out;
+    }
+    for (size_t i = 0; i < np; i++) {
+        int r;
+        if (!pend[i].name) {
+            r = config_add_kafka(c.cfg, pend[i].value, err, sizeof(err));
+        } else if (!*pend[i].name) {
+            char kv[1024];
+            snprintf(kv, sizeof(kv), "%s", pend[i].value);
+            char *eq = strchr(kv, '=');
+            if (!eq) {
+                snprintf(err, sizeof(err), "--set expects key=value");
+                r = -1;
+            } else {
+                *eq = '\0';
+                r = config_set(c.cfg, kv, eq + 1, "flag", err, sizeof(err));
+            }
+        } else {
+            r = config_set(c.cfg, pend[i].name, pend[i].value, "flag", err, sizeof(err));
+        }
+        if (r != 0) {
+            rc = finish(EXIT_USAGE, err);
+            goto out;
+        }
+    }
+    if (dump) {
+        config_dump(c.cfg, stdout);
+        goto out;
+    }
+    c.store = store_new(config_str(c.cfg, "db"), (int)config_int(c.cfg, "db.connect.timeout.s"),
+                        config_int(c.cfg, "db.statement.timeout.ms"), "shoal-consumer");
+    if (!c.store) {
+        rc = finish(EXIT_FAILURE_RUNTIME, "out of memory");
+        goto out;
+    }
+    rc = strcmp(cmd, "migrate") == 0 ? cmd_migrate(&c) : cmd_run(&c, drain);
+out:
+    source_destroy(c.source);
+    batch_destroy(c.batch);
+    dlq_destroy(c.dlq);
+    store_destroy(c.store);
+    config_destroy(c.cfg);
+    return rc;
+}

@@ -1,0 +1,479 @@
+#include "store.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "fault.h"
+#include "log.h"
+#include "migrations.h"
+
+/* Arbitrary constant: the advisory lock that serialises migrations. */
+#define MIGRATION_LOCK_KEY "7385610301"
+/* Client-side grace on top of statement_timeout before we give up on the
+ * server and cancel: covers a server that stopped answering altogether. */
+#define CLIENT_GRACE_MS 5000
+
+struct store {
+    char *conninfo;
+    char connect_timeout[16];
+    char options[64];
+    char *appname;
+    long statement_timeout_ms;
+    PGconn *conn;
+    char sqlstate[6];
+    buf_t copy;
+};
+
+static const char EVENT_COLUMNS[] =
+    "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
+    "kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, "
+    "cluster_id";
+
+store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
+                   const char *application_name)
+{
+    store_t *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->conninfo = strdup(conninfo);
+    s->appname = strdup(application_name);
+    if (!s->conninfo || !s->appname) {
+        store_destroy(s);
+        return NULL;
+    }
+    snprintf(s->connect_timeout, sizeof(s->connect_timeout), "%d", connect_timeout_s);
+    snprintf(s->options, sizeof(s->options), "-c statement_timeout=%ld", statement_timeout_ms);
+    s->statement_timeout_ms = statement_timeout_ms;
+    return s;
+}
+
+void store_destroy(store_t *s)
+{
+    if (!s) return;
+    if (s->conn) PQfinish(s->conn);
+    free(s->conninfo);
+    free(s->appname);
+    buf_free(&s->copy);
+    free(s);
+}
+
+int store_connected(const store_t *s) { return s->conn && PQstatus(s->conn) == CONNECTION_OK; }
+const char *store_last_sqlstate(const store_t *s) { return s->sqlstate; }
+
+static void drop_connection(store_t *s)
+{
+    if (s->conn) PQfinish(s->conn);
+    s->conn = NULL;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Waits for the next result within the deadline. On a timeout the query is
+ * cancelled and the connection dropped (its state is unknown). */
+static PGresult *wait_result(store_t *s, long deadline)
+{
+    while (PQisBusy(s->conn)) {
+        long left = deadline - now_ms();
+        if (left <= 0) {
+            PGcancel *c = PQgetCancel(s->conn);
+            char e[256];
+            if (c) {
+                PQcancel(c, e, sizeof(e));
+                PQfreeCancel(c);
+            }
+            log_kv(LOG_WARN, "database did not answer in time; dropping the connection", NULL);
+            drop_connection(s);
+            return NULL;
+        }
+        struct pollfd pfd = {PQsocket(s->conn), POLLIN, 0};
+        int r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
+        if (r < 0 && errno != EINTR) {
+            drop_connection(s);
+            return NULL;
+        }
+        if (r > 0 && !PQconsumeInput(s->conn)) {
+            drop_connection(s);
+            return NULL;
+        }
+    }
+    return PQgetResult(s->conn);
+}
+
+/* Collects every result of the current command and returns the last one
+ * (errors win over later NULL terminators). Stops at COPY IN. */
+static PGresult *finish_command(store_t *s, long deadline)
+{
+    PGresult *last = NULL;
+    for (;;) {
+        if (!s->conn) break;
+        PGresult *r = wait_result(s, deadline);
+        if (!r) break;
+        ExecStatusType st = PQresultStatus(r);
+        if (last) {
+            if (PQresultStatus(last) == PGRES_FATAL_ERROR) {
+                PQclear(r);
+                continue;
+            }
+            PQclear(last);
+        }
+        last = r;
+        if (st == PGRES_COPY_IN) break;
+    }
+    return last;
+}
+
+/* Records the outcome of a result: 0 when it has status ok, else -1 with
+ * sqlstate and err set. Clears r unless keep. */
+static int check(store_t *s, PGresult *r, ExecStatusType ok, char *err, size_t errlen, int keep)
+{
+    if (r && PQresultStatus(r) == ok) {
+        if (!keep) PQclear(r);
+        return 0;
+    }
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", state ? state : "");
+    const char *msg = r ? PQresultErrorMessage(r) : (s->conn ? PQerrorMessage(s->conn) : "");
+    snprintf(err, errlen, "%s", msg && *msg ? msg : "connection lost");
+    size_t n = strlen(err);
+    while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
+    if (r) PQclear(r);
+    if (s->conn && PQstatus(s->conn) != CONNECTION_OK) drop_connection(s);
+    return -1;
+}
+
+/* Runs one parameterised statement within the deadline. */
+static PGresult *exec_params(store_t *s, const char *sql, int n, const char *const *params)
+{
+    if (!s->conn) return NULL;
+    if (!PQsendQueryParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)) return NULL;
+    return finish_command(s, now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
+}
+
+static int exec_ok(store_t *s, const char *sql, int n, const char *const *params, char *err,
+                   size_t errlen)
+{
+    PGresult *r = exec_params(s, sql, n, params);
+    ExecStatusType want = PGRES_COMMAND_OK;
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK) want = PGRES_TUPLES_OK;
+    return check(s, r, want, err, errlen, 0);
+}
+
+/* Multi-statement text from our own migration files; takes no parameters. */
+static int exec_script(store_t *s, const char *sql, char *err, size_t errlen)
+{
+    if (!s->conn || !PQsendQuery(s->conn, sql)) return check(s, NULL, PGRES_COMMAND_OK, err, errlen, 0);
+    PGresult *r = finish_command(s, now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
+    ExecStatusType want = r && PQresultStatus(r) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+    return check(s, r, want, err, errlen, 0);
+}
+
+static void rollback(store_t *s)
+{
+    char e[256];
+    if (s->conn && PQtransactionStatus(s->conn) != PQTRANS_IDLE) exec_ok(s, "ROLLBACK", 0, NULL, e, sizeof(e));
+}
+
+store_rc_t store_connect(store_t *s, char *err, size_t errlen)
+{
+    s->sqlstate[0] = '\0';
+    if (store_connected(s)) return STORE_OK;
+    drop_connection(s);
+    const char *keys[] = {"dbname", "connect_timeout", "options", "application_name",
+                          "keepalives", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", NULL};
+    const char *vals[] = {s->conninfo, s->connect_timeout, s->options, s->appname,
+                          "1", "10", "5", "3", NULL};
+    s->conn = PQconnectdbParams(keys, vals, 1);
+    if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
+        const char *m = s->conn ? PQerrorMessage(s->conn) : "out of memory";
+        snprintf(err, errlen, "%s", m);
+        size_t n = strlen(err);
+        while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
+        drop_connection(s);
+        return STORE_TRANSIENT;
+    }
+    /* The staging table for COPY lives as long as the connection. */
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "CREATE TEMP TABLE IF NOT EXISTS events_stage AS SELECT %s FROM events WITH NO DATA",
+             EVENT_COLUMNS);
+    if (exec_ok(s, sql, 0, NULL, err, errlen) != 0) {
+        /* Before the first migration there is no events table yet: fine. */
+        if (strcmp(s->sqlstate, "42P01") == 0) return STORE_OK;
+        drop_connection(s);
+        return STORE_TRANSIENT;
+    }
+    return STORE_OK;
+}
+
+store_rc_t store_migrate(store_t *s, int *applied, char *err, size_t errlen)
+{
+    *applied = 0;
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    if (exec_ok(s, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", 0, NULL, err, errlen) != 0)
+        return STORE_TRANSIENT;
+    store_rc_t rc = STORE_OK;
+    if (exec_ok(s,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+                0, NULL, err, errlen) != 0) {
+        rc = STORE_TRANSIENT;
+        goto unlock;
+    }
+    for (size_t i = 0; i < migrations_count; i++) {
+        char ver[16];
+        snprintf(ver, sizeof(ver), "%d", migrations[i].version);
+        const char *p1[] = {ver};
+        PGresult *r = exec_params(s, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p1);
+        if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) {
+            rc = STORE_TRANSIENT;
+            goto unlock;
+        }
+        int done = PQntuples(r) > 0;
+        PQclear(r);
+        if (done) continue;
+        const char *p2[] = {ver, migrations[i].name};
+        if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
+            exec_script(s, migrations[i].sql, err, errlen) != 0 ||
+            exec_ok(s, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, p2,
+                    err, errlen) != 0 ||
+            exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) {
+            rollback(s);
+            char e2[600];
+            snprintf(e2, sizeof(e2), "migration %s: %s", migrations[i].name, err);
+            snprintf(err, errlen, "%s", e2);
+            rc = STORE_TRANSIENT;
+            goto unlock;
+        }
+        log_kv(LOG_INFO, "migration applied", "migration", migrations[i].name, NULL);
+        (*applied)++;
+    }
+unlock:
+    if (s->conn) {
+        char e[256];
+        exec_ok(s, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", 0, NULL, e, sizeof(e));
+    }
+    /* Recreate the staging table now that events exists. */
+    if (rc == STORE_OK) drop_connection(s);
+    return rc;
+}
+
+store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *offs, size_t n,
+                              char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    for (size_t i = 0; i < n; i++) {
+        char part[16];
+        snprintf(part, sizeof(part), "%d", offs[i].partition);
+        const char *p[] = {group, offs[i].topic, part};
+        PGresult *r = exec_params(s,
+                                  "SELECT next_offset FROM kafka_offsets WHERE consumer_group = $1 "
+                                  "AND topic = $2 AND partition = $3",
+                                  3, p);
+        if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+        offs[i].next_offset = PQntuples(r) > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+        PQclear(r);
+    }
+    return STORE_OK;
+}
+
+/* The row's values as text, in EVENT_COLUMNS order; NULL for SQL NULL.
+ * Strings that need formatting live in scratch (caller frees). */
+#define NCOLS 18
+typedef struct {
+    char pub[40], crawled[40], part[16], off[24], cluster[24];
+    char *repo, *tags;
+} row_scratch_t;
+
+static void row_values(const store_row_t *r, row_scratch_t *sc, const char *vals[NCOLS])
+{
+    const event_t *ev = r->ev;
+    memset(sc, 0, sizeof(*sc));
+    if (ev->published_at_us != EVENT_TIME_NONE) event_format_time(ev->published_at_us, sc->pub, sizeof(sc->pub));
+    if (ev->crawled_at_us != EVENT_TIME_NONE) event_format_time(ev->crawled_at_us, sc->crawled, sizeof(sc->crawled));
+    snprintf(sc->part, sizeof(sc->part), "%d", r->partition);
+    snprintf(sc->off, sizeof(sc->off), "%lld", (long long)r->offset);
+    snprintf(sc->cluster, sizeof(sc->cluster), "%lld", (long long)r->cluster_id);
+    sc->repo = ev->repo ? cJSON_PrintUnformatted(ev->repo) : NULL;
+    sc->tags = ev->tags ? cJSON_PrintUnformatted(ev->tags) : NULL;
+    const char *v[NCOLS] = {
+        ev->id, ev->kind == EVENT_REPO ? "repo_event" : "article", ev->source, ev->url,
+        ev->title, ev->text, sc->pub[0] ? sc->pub : NULL, sc->crawled[0] ? sc->crawled : NULL,
+        ev->lang, sc->repo, sc->tags, r->topic, sc->part, sc->off, r->extraction_json,
+        r->extracted_by, r->extractor_version, r->cluster_id ? sc->cluster : NULL};
+    memcpy(vals, v, sizeof(v));
+}
+
+static void row_scratch_free(row_scratch_t *sc)
+{
+    cJSON_free(sc->repo);
+    cJSON_free(sc->tags);
+}
+
+/* Sends every row to events_stage by COPY. */
+static int copy_rows(store_t *s, store_row_t *rows, size_t nrows, char *err, size_t errlen)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "COPY events_stage (%s) FROM STDIN", EVENT_COLUMNS);
+    long deadline = now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
+    if (!PQsendQuery(s->conn, sql)) return check(s, NULL, PGRES_COPY_IN, err, errlen, 0);
+    PGresult *r = finish_command(s, deadline);
+    if (check(s, r, PGRES_COPY_IN, err, errlen, 0) != 0) return -1;
+
+    buf_t *b = &s->copy;
+    buf_reset(b);
+    for (size_t i = 0; i < nrows; i++) {
+        if (rows[i].rejected) continue;
+        const char *v[NCOLS];
+        row_scratch_t sc;
+        row_values(&rows[i], &sc, v);
+        for (int c = 0; c < NCOLS; c++) {
+            if (c) buf_append(b, "\t", 1);
+            if (v[c]) buf_copy_field(b, v[c]);
+            else buf_append(b, "\\N", 2);
+        }
+        buf_append(b, "\n", 1);
+        row_scratch_free(&sc);
+        if (b->len >= (1 << 20) || i + 1 == nrows) {
+            if (b->failed || PQputCopyData(s->conn, b->data, (int)b->len) != 1) {
+                PQputCopyEnd(s->conn, "client failed");
+                snprintf(err, errlen, "COPY failed: %s", b->failed ? "out of memory" : PQerrorMessage(s->conn));
+                finish_command(s, deadline);
+                return -1;
+            }
+            buf_reset(b);
+        }
+    }
+    if (PQputCopyEnd(s->conn, NULL) != 1) return check(s, NULL, PGRES_COMMAND_OK, err, errlen, 0);
+    r = finish_command(s, deadline);
+    return check(s, r, PGRES_COMMAND_OK, err, errlen, 0);
+}
+
+static const char INSERT_ONE[] =
+    "INSERT INTO events (id, kind, source, url, title, body, published_at, crawled_at, lang, "
+    "repo, tags, kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, "
+    "extractor_version, cluster_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+    "$13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
+
+/* Finds the rows that fail on their own: each in a savepoint, inside a
+ * transaction that is rolled back. Returns how many were marked, or -1 when
+ * the database itself failed. */
+static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, char *err, size_t errlen)
+{
+    int marked = 0;
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) return -1;
+    for (size_t i = 0; i < nrows; i++) {
+        if (rows[i].rejected) continue;
+        if (exec_ok(s, "SAVEPOINT row", 0, NULL, err, errlen) != 0) return -1;
+        const char *v[NCOLS];
+        row_scratch_t sc;
+        row_values(&rows[i], &sc, v);
+        PGresult *r = exec_params(s, INSERT_ONE, NCOLS, v);
+        row_scratch_free(&sc);
+        char e[512];
+        if (check(s, r, PGRES_COMMAND_OK, e, sizeof(e), 0) == 0) {
+            if (exec_ok(s, "RELEASE SAVEPOINT row", 0, NULL, err, errlen) != 0) return -1;
+            continue;
+        }
+        if (fault_classify_sqlstate(s->sqlstate) != FAULT_PERMANENT) {
+            snprintf(err, errlen, "%s", e);
+            return -1;
+        }
+        rows[i].rejected = 1;
+        snprintf(rows[i].reject_sqlstate, sizeof(rows[i].reject_sqlstate), "%s", s->sqlstate);
+        snprintf(rows[i].reject_msg, sizeof(rows[i].reject_msg), "%.255s", e);
+        marked++;
+        if (exec_ok(s, "ROLLBACK TO SAVEPOINT row", 0, NULL, err, errlen) != 0) return -1;
+    }
+    rollback(s);
+    return marked;
+}
+
+store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
+                              const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
+                              size_t noffs, char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    size_t live = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        rows[i].inserted = 0;
+        if (!rows[i].rejected) live++;
+    }
+    int in_rows = 0; /* did the failure happen while writing rows? */
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) goto fail;
+    if (live > 0) {
+        in_rows = 1;
+        if (copy_rows(s, rows, nrows, err, errlen) != 0) goto fail;
+        char sql[1024];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO events (%s) SELECT %s FROM events_stage ON CONFLICT (id) DO NOTHING "
+                 "RETURNING id",
+                 EVENT_COLUMNS, EVENT_COLUMNS);
+        PGresult *r = exec_params(s, sql, 0, NULL);
+        if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
+        /* Mark new rows: ids are unique per batch only after dedup, so
+         * match on id (first unmarked occurrence). */
+        for (int t = 0; t < PQntuples(r); t++) {
+            const char *id = PQgetvalue(r, t, 0);
+            for (size_t i = 0; i < nrows; i++) {
+                if (!rows[i].rejected && !rows[i].inserted && strcmp(rows[i].ev->id, id) == 0) {
+                    rows[i].inserted = 1;
+                    break;
+                }
+            }
+        }
+        PQclear(r);
+        if (exec_ok(s, "TRUNCATE events_stage", 0, NULL, err, errlen) != 0) goto fail;
+        in_rows = 0;
+    }
+    for (size_t i = 0; i < ndead; i++) {
+        char part[16], off[24];
+        snprintf(part, sizeof(part), "%d", dead[i].partition);
+        snprintf(off, sizeof(off), "%lld", (long long)dead[i].offset);
+        const char *p[] = {group, dead[i].topic, part, off, dead[i].error_class,
+                           dead[i].error_stage, dead[i].error_message, dead[i].dlq_topic};
+        if (exec_ok(s,
+                    "INSERT INTO dead_letters (consumer_group, topic, partition, kafka_offset, "
+                    "error_class, error_stage, error_message, dlq_topic) VALUES ($1, $2, $3, $4, "
+                    "$5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    8, p, err, errlen) != 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < noffs; i++) {
+        char part[16], off[24];
+        snprintf(part, sizeof(part), "%d", offs[i].partition);
+        snprintf(off, sizeof(off), "%lld", (long long)offs[i].next_offset);
+        const char *p[] = {group, offs[i].topic, part, off};
+        if (exec_ok(s,
+                    "INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) "
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
+                    "UPDATE SET next_offset = GREATEST(kafka_offsets.next_offset, "
+                    "EXCLUDED.next_offset), updated_at = now()",
+                    4, p, err, errlen) != 0)
+            goto fail;
+    }
+    if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
+    return STORE_OK;
+
+fail:
+    rollback(s);
+    if (in_rows && s->conn && fault_classify_sqlstate(s->sqlstate) == FAULT_PERMANENT) {
+        char e2[512];
+        int marked = isolate_rejects(s, rows, nrows, e2, sizeof(e2));
+        if (marked > 0) return STORE_REJECTED;
+        if (marked < 0) snprintf(err, errlen, "%s", e2);
+    }
+    for (size_t i = 0; i < nrows; i++) rows[i].inserted = 0;
+    return STORE_TRANSIENT;
+}

@@ -1,0 +1,85 @@
+/* store: everything the consumer keeps in PostgreSQL, over libpq.
+ *
+ * store.c is the only module that knows SQL. Every statement is
+ * parameterised (bulk rows travel by COPY, which carries data, not SQL).
+ * Every call is bounded: connect_timeout on connect, statement_timeout on the
+ * server, and a client-side deadline (statement timeout + grace) after which
+ * the query is cancelled and the connection dropped.
+ *
+ * A store_t owns one connection and reconnects lazily after a failure. Not
+ * thread-safe: one store per thread. */
+#ifndef SHOAL_STORE_H
+#define SHOAL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_TRANSIENT, /* environment trouble: retry later, nothing committed */
+    STORE_REJECTED,  /* some rows carry a data error (marked); nothing committed */
+} store_rc_t;
+
+typedef struct store store_t;
+
+typedef struct {
+    const char *topic;
+    int32_t partition;
+    int64_t next_offset; /* store_offsets_load: -1 when none is stored */
+} store_offset_t;
+
+typedef struct {
+    const event_t *ev;             /* borrowed */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const char *extraction_json;   /* NULL: none */
+    const char *extracted_by;
+    const char *extractor_version;
+    int64_t cluster_id;            /* 0: none */
+    /* out */
+    int inserted;                  /* 1 when the row is new (not a re-delivery) */
+    int rejected;                  /* 1 when this row alone fails (STORE_REJECTED) */
+    char reject_sqlstate[6];
+    char reject_msg[256];
+} store_row_t;
+
+typedef struct {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const char *error_class, *error_stage, *error_message, *dlq_topic;
+} store_dead_t;
+
+/* Does not connect; the first call that needs the database does. */
+store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
+                   const char *application_name);
+void store_destroy(store_t *s);
+
+/* Connects if not connected. */
+store_rc_t store_connect(store_t *s, char *err, size_t errlen);
+int store_connected(const store_t *s);
+/* The SQLSTATE of the last failure ("" if none or none known). */
+const char *store_last_sqlstate(const store_t *s);
+
+/* Applies the embedded migrations not yet recorded in schema_migrations,
+ * each in its own transaction, under a session advisory lock so that
+ * replicas starting together apply each one exactly once. */
+store_rc_t store_migrate(store_t *s, int *applied, char *err, size_t errlen);
+
+/* Reads stored next offsets for (group, topic, partition) entries. */
+store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *offs, size_t n,
+                              char *err, size_t errlen);
+
+/* One transaction: upsert the rows keyed by event id, record the dead
+ * letters, advance each partition's next offset (never backwards), commit.
+ * On a data error confined to rows, marks them (rejected=1), rolls back and
+ * returns STORE_REJECTED: the caller dead-letters them and calls again
+ * without them. */
+store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
+                              const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
+                              size_t noffs, char *err, size_t errlen);
+
+#endif

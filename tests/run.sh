@@ -1,0 +1,60 @@
+#!/bin/sh
+# Runs the suites and prints one closing line "N passed, N failed".
+#   tests/run.sh unit    unit tests (release and sanitizer builds)
+#   tests/run.sh e2e     end-to-end scripts on real PostgreSQL + mock cluster
+#   tests/run.sh all     both
+# E2E=NN_name limits the e2e scripts to those matching the pattern.
+set -u
+cd "$(dirname "$0")/.."
+what=${1:-all}
+passed=0
+failed=0
+failures=""
+LOGDIR=${LOGDIR:-/tmp/shoal-test-logs}
+mkdir -p "$LOGDIR"
+
+run_unit() {
+  for t in bin/test_* bin/san/test_*; do
+    [ -x "$t" ] || continue
+    out=$("$t" 2>&1)
+    line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    p=$(echo "$line" | cut -d' ' -f1); f=$(echo "$line" | cut -d' ' -f3)
+    if [ -z "$line" ]; then p=0; f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" != 0 ]; then
+      failures="$failures $t"
+      echo "$out" | grep -E 'FAIL|ERROR|Sanitizer|runtime error' | head -n 20
+    fi
+    echo "unit $t: $p passed, $f failed"
+  done
+}
+
+run_e2e() {
+  for s in tests/e2e/[0-9][0-9]_*.sh; do
+    case "$s" in *${E2E:-}*) ;; *) continue ;; esac
+    name=$(basename "$s" .sh)
+    log="$LOGDIR/$name.log"
+    start=$(date +%s)
+    sh "$s" >"$log" 2>&1
+    rc=$?
+    p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
+    if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; echo "FAIL $name: exited $rc" >>"$log"; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    echo "e2e $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+    if [ "$f" != 0 ]; then
+      failures="$failures $name"
+      grep '^FAIL ' "$log"
+      echo "--- last lines of $log:"; tail -n 30 "$log"
+    fi
+  done
+}
+
+case "$what" in
+  unit) run_unit ;;
+  e2e) run_e2e ;;
+  all) run_unit; run_e2e ;;
+  *) echo "usage: tests/run.sh unit|e2e|all" >&2; exit 2 ;;
+esac
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

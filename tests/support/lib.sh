@@ -1,0 +1,142 @@
+# Shared shell functions for end-to-end tests, demo and benchmarks.
+# Source it; call harness_init first. Everything started is stopped by the
+# EXIT trap, on success or failure.
+#
+#   harness_init          temp dir $T, cleanup trap, $BIN (default bin)
+#   pg_start              throwaway PostgreSQL; sets $DB (conninfo), $PGHOST, $PGPORT
+#   pg_stop / pg_restart_immediate
+#   mock_start ARGS...    shoal-mock-kafka; sets $BOOTSTRAP; mock_cmd "broker down 1"
+#   psql_q SQL            one value from the database
+#   pass NAME / fail NAME MSG / check NAME COND-COMMAND...
+
+BIN=${BIN:-bin}
+TEST_SESSION_OPTS="-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000"
+
+harness_init() {
+  T=$(mktemp -d /tmp/shoal-test.XXXXXX)
+  chmod 755 "$T"
+  HARNESS_PIDS=""
+  PG_DIR=""
+  trap harness_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+harness_track() { HARNESS_PIDS="$HARNESS_PIDS $1"; }
+
+harness_cleanup() {
+  rc=$?
+  for p in $HARNESS_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+  [ -n "${MOCK_FD_OPEN:-}" ] && exec 9>&- 2>/dev/null
+  pg_stop
+  rm -rf "$T"
+  exit $rc
+}
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; FAILED=1; }
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+pg_start() {
+  PGB=$(pg_bin)
+  PG_DIR="$T/pg"
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+  as_pg "$PGB/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >"$T/initdb.log" 2>&1 ||
+    { cat "$T/initdb.log" >&2; return 1; }
+  PGPORT=$(( 20000 + $$ % 20000 ))
+  cat >>"$PG_DIR/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$PG_DIR'
+port = $PGPORT
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+CONF
+  as_pg "$PGB/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 start >/dev/null ||
+    { cat "$PG_DIR/log" >&2; return 1; }
+  PGHOST="$PG_DIR"
+  export PGHOST PGPORT
+  export PGUSER=postgres
+  psql -q -d postgres -c "CREATE DATABASE shoal" >/dev/null
+  DB="host=$PG_DIR port=$PGPORT user=postgres dbname=shoal"
+}
+
+pg_stop() {
+  [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ] &&
+    as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 20 stop >/dev/null 2>&1
+  return 0
+}
+
+pg_restart_immediate() {
+  as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 20 restart -l "$PG_DIR/log" >/dev/null
+}
+
+psql_q() { psql -X -q -t -A -d shoal -c "$1"; }
+
+# mock_start --brokers 3 --topic events:6 ...
+mock_start() {
+  mkfifo "$T/mock.in"
+  "$BIN/shoal-mock-kafka" --bootstrap-file "$T/bootstrap" "$@" <"$T/mock.in" >"$T/mock.out" 2>"$T/mock.log" &
+  MOCK_PID=$!
+  harness_track $MOCK_PID
+  exec 9>"$T/mock.in"
+  MOCK_FD_OPEN=1
+  i=0
+  while [ ! -s "$T/bootstrap" ]; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { echo "mock cluster did not start" >&2; cat "$T/mock.log" >&2; return 1; }
+    sleep 0.1
+  done
+  BOOTSTRAP=$(cat "$T/bootstrap")
+}
+
+# Sends one control command and waits for its one-line answer.
+mock_cmd() {
+  before=$(wc -l <"$T/mock.out")
+  echo "$*" >&9
+  i=0
+  while [ "$(wc -l <"$T/mock.out")" -le "$before" ]; do
+    i=$((i + 1)); [ $i -gt 50 ] && return 1
+    sleep 0.1
+  done
+  tail -n 1 "$T/mock.out"
+}
+
+# Waits until a command succeeds, up to N seconds.
+wait_for() {
+  n=$1; shift
+  i=0
+  while ! "$@" >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt $((n * 10)) ] && return 1
+    sleep 0.1
+  done
+}
+
+consumer_cmd() {
+  echo "$BIN/shoal-consumer -b $BOOTSTRAP -g ${GROUP:-shoal} --db \"$DB\" $TEST_SESSION_OPTS"
+}
+
+# Runs the producer on files/stdin into a topic; extra args pass through.
+produce() { topic=$1; shift; "$BIN/shoal-producer" -b "$BOOTSTRAP" -t "$topic" "$@"; }
+
+# End offsets summed over a topic's partitions, via kcat metadata-free query.
+topic_end_offsets_sum() {
+  /usr/bin/python3 - "$BOOTSTRAP" "$1" <<'PY'
+import sys
+from confluent_kafka import Consumer, TopicPartition
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "shoal-probe"})
+md = c.list_topics(sys.argv[2], timeout=10)
+total = 0
+for p in md.topics[sys.argv[2]].partitions:
+    lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), timeout=10)
+    total += hi
+c.close()
+print(total)
+PY
+}
