@@ -8,7 +8,7 @@ CC       ?= cc
 SAN      ?= 0
 OPT      ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
-INCLUDES := -Icommon -Iconsumer -Iproducer -I/usr/include/postgresql
+INCLUDES := -Icommon -Iconsumer -Iproducer -Itests -I/usr/include/postgresql
 LIBS     := -lrdkafka -lpq -lcjson -lcurl -lpthread -lm
 
 ifeq ($(SAN),1)

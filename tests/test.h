@@ -12,11 +12,20 @@
 
 static int test_passed, test_failed;
 
+static int test_check(int ok, const char *file, int line, const char *expr)
+{
+    if (ok) test_passed++;
+    else {
+        test_failed++;
+        fprintf(stderr, "FAIL %s:%d: %s\n", file, line, expr);
+    }
+    return ok;
+}
+#define TEST_PASS_() (test_passed++)
 #define TEST_FAIL_(fmt, ...) \
-    (test_failed++, fprintf(stderr, "FAIL %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__), 0)
-#define TEST_PASS_() (test_passed++, 1)
+    (test_failed++, fprintf(stderr, "FAIL %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__))
 
-#define ASSERT_TRUE(c) ((c) ? TEST_PASS_() : TEST_FAIL_("%s", #c))
+#define ASSERT_TRUE(c) test_check(!!(c), __FILE__, __LINE__, #c)
 #define ASSERT_INT_EQ(a, b)                                                              \
     do {                                                                                 \
         long long a_ = (long long)(a), b_ = (long long)(b);                              \

@@ -1,0 +1,1064 @@
+#include "cluster.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "text.h"
+
+/* Longer normalised words are noise (URLs, hashes); skipping them also means
+ * a term is never cut inside a UTF-8 sequence. */
+#define WORD_MAX 64
+#define TERM_MAX (2 * WORD_MAX + 2)
+#define NO_TERM UINT32_MAX
+#define ARENA_BLOCK 65536
+#define MAX_MERGES 4 /* per event */
+
+enum { F_TITLE, F_BODY, F_ENTITY, F_TITLE_BI, F_BODY_BI, F_COUNT };
+
+typedef struct {
+    const char *str; /* in the arena, never moves */
+    uint32_t len;
+    float ldf;       /* log(1 + df), so IDF needs no log per lookup */
+    uint64_t df;
+    uint32_t *post;  /* slots of clusters indexed under this term */
+    uint32_t npost, cappost;
+} term_t;
+
+typedef struct {
+    uint32_t term;
+    double w;
+} tw_t;
+
+/* A cached weight sum: float halves the memory per cluster, and the exact
+ * sums live in the shared store anyway. */
+typedef struct {
+    uint32_t term;
+    float w;
+} cw_t;
+
+typedef struct {
+    int64_t id; /* 0 = free slot */
+    int64_t docs;
+    int64_t last_seen;
+    cw_t *tw; /* IDF-free weight sums, sorted by term id */
+    uint32_t n, cap;
+    /* Norm of the IDF-weighted sums, cached: recomputing it touches the IDF
+     * of every term, and IDF drifts slowly. norm_at = documents seen then. */
+    double norm;
+    uint64_t norm_at;
+    uint32_t *ix; /* terms this cluster is indexed under */
+    uint32_t nix;
+} cl_t;
+
+typedef struct {
+    uint32_t term;
+    uint8_t field;
+} occ_t;
+
+typedef struct {
+    uint32_t term;
+    double w;   /* value kept */
+    double key; /* sort key */
+} ranked_t;
+
+typedef struct {
+    uint32_t slot;
+    double score;
+} cand_t;
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used;
+    char data[];
+} arena_block_t;
+
+typedef struct {
+    int64_t id;
+    uint32_t slot;
+} idmap_entry_t;
+
+struct cluster_engine {
+    cluster_config_t cfg;
+    double fw[F_COUNT];
+
+    /* vocabulary: open addressing on term strings, values are term id + 1 */
+    term_t *terms;
+    uint32_t nterms, capterms;
+    uint32_t *vhash;
+    size_t vcap;
+    arena_block_t *arena;
+    size_t arena_bytes;
+
+    uint64_t ndocs;
+    double lnn1; /* log(1 + ndocs) */
+
+    /* clusters */
+    cl_t *cl;
+    uint32_t ncl, capcl;
+    uint32_t *freelist;
+    uint32_t nfree;
+    size_t active;
+    idmap_entry_t *idmap; /* open addressing on id, backward-shift deletion */
+    size_t idcap;
+
+    /* candidate accumulation, per slot */
+    double *acc;
+    uint32_t *stamp;
+    uint32_t gen;
+    uint32_t *touched;
+    size_t ntouched, captouched;
+    cand_t *cand;
+
+    int64_t now, last_sweep;
+
+    /* per-call scratch */
+    occ_t *occ;
+    size_t nocc, capocc;
+    ranked_t *rk;
+    size_t caprk;
+    tw_t *vec, *qvec, *mbuf;
+    size_t capvec, capq, capm;
+    cluster_term_t *out;
+    size_t capout;
+    cluster_merge_t merges[MAX_MERGES];
+    size_t nmerges;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Grows *p to hold at least need elements of size sz. */
+static int grow(void *pp, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) n *= 2;
+    void *q = realloc(*(void **)pp, n * sz);
+    if (!q) return -1;
+    *(void **)pp = q;
+    *cap = n;
+    return 0;
+}
+
+void cluster_config_default(cluster_config_t *c)
+{
+    c->assign_threshold = 0.22;
+    c->merge_threshold = 0.25;
+    c->size_prior = 0.03;
+    c->title_weight = 3.0;
+    c->body_weight = 1.0;
+    c->entity_weight = 2.0;
+    c->bigram_weight = 0.5;
+    c->max_body_tokens = 200;
+    c->max_terms = 100;
+    c->index_terms = 12;
+    c->query_terms = 12;
+    c->max_postings = 64;
+    c->max_candidates = 24;
+    c->window_us = INT64_C(3) * 24 * 3600 * 1000000;
+}
+
+/* ---- hashing ---- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t hash_id(int64_t id)
+{
+    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return x ^ (x >> 31);
+}
+
+int64_t cluster_id_for_event(const char *event_id)
+{
+    sha256_t s;
+    unsigned char d[32];
+    sha256_init(&s);
+    sha256_update(&s, event_id, strlen(event_id));
+    sha256_final(&s, d);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | d[i];
+    int64_t id = (int64_t)(v >> 1);
+    return id ? id : 1; /* 0 marks a free slot */
+}
+
+/* ---- vocabulary ---- */
+
+static const char *arena_put(cluster_engine_t *e, const char *s, size_t n)
+{
+    arena_block_t *b = e->arena;
+    if (!b || b->used + n + 1 > ARENA_BLOCK) {
+        b = malloc(sizeof(*b) + ARENA_BLOCK);
+        if (!b) return NULL;
+        b->next = e->arena;
+        b->used = 0;
+        e->arena = b;
+        e->arena_bytes += sizeof(*b) + ARENA_BLOCK;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    b->used += n + 1;
+    return p;
+}
+
+static uint32_t term_find(const cluster_engine_t *e, const char *s, size_t n)
+{
+    if (!e->vcap) return NO_TERM;
+    size_t mask = e->vcap - 1;
+    for (size_t i = hash_bytes(s, n) & mask;; i = (i + 1) & mask) {
+        uint32_t v = e->vhash[i];
+        if (!v) return NO_TERM;
+        const term_t *t = &e->terms[v - 1];
+        if (t->len == n && memcmp(t->str, s, n) == 0) return v - 1;
+    }
+}
+
+static int vhash_grow(cluster_engine_t *e)
+{
+    size_t ncap = e->vcap ? e->vcap * 2 : 1024;
+    uint32_t *h = calloc(ncap, sizeof(*h));
+    if (!h) return -1;
+    for (uint32_t id = 0; id < e->nterms; id++) {
+        size_t i = hash_bytes(e->terms[id].str, e->terms[id].len) & (ncap - 1);
+        while (h[i]) i = (i + 1) & (ncap - 1);
+        h[i] = id + 1;
+    }
+    free(e->vhash);
+    e->vhash = h;
+    e->vcap = ncap;
+    return 0;
+}
+
+/* Term id for s, added to the vocabulary if new; NO_TERM when out of memory. */
+static uint32_t term_intern(cluster_engine_t *e, const char *s, size_t n)
+{
+    uint32_t id = term_find(e, s, n);
+    if (id != NO_TERM) return id;
+    if (e->nterms == NO_TERM - 1) return NO_TERM;
+    if ((e->nterms + 1) * 2 > e->vcap && vhash_grow(e) < 0) return NO_TERM;
+    size_t cap = e->capterms;
+    if (grow(&e->terms, &cap, (size_t)e->nterms + 1, sizeof(term_t)) < 0) return NO_TERM;
+    e->capterms = (uint32_t)cap;
+    const char *str = arena_put(e, s, n);
+    if (!str) return NO_TERM;
+    id = e->nterms++;
+    e->terms[id] = (term_t){.str = str, .len = (uint32_t)n};
+    size_t mask = e->vcap - 1, i = hash_bytes(s, n) & mask;
+    while (e->vhash[i]) i = (i + 1) & mask;
+    e->vhash[i] = id + 1;
+    return id;
+}
+
+static void df_add(cluster_engine_t *e, uint32_t t, uint64_t k)
+{
+    e->terms[t].df += k;
+    e->terms[t].ldf = (float)log1p((double)e->terms[t].df);
+}
+
+static double idf(const cluster_engine_t *e, uint32_t t)
+{
+    /* Smoothed: an unseen term gets log(1 + N) + 1, a term in every
+     * document still keeps weight 1. */
+    return e->lnn1 - e->terms[t].ldf + 1.0;
+}
+
+/* ---- cluster id map ---- */
+
+static uint32_t idmap_get(const cluster_engine_t *e, int64_t id)
+{
+    if (!e->idcap) return NO_TERM;
+    size_t mask = e->idcap - 1;
+    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
+        if (!e->idmap[i].id) return NO_TERM;
+        if (e->idmap[i].id == id) return e->idmap[i].slot;
+    }
+}
+
+static void idmap_insert_raw(idmap_entry_t *m, size_t cap, int64_t id, uint32_t slot)
+{
+    size_t i = hash_id(id) & (cap - 1);
+    while (m[i].id) i = (i + 1) & (cap - 1);
+    m[i].id = id;
+    m[i].slot = slot;
+}
+
+static int idmap_put(cluster_engine_t *e, int64_t id, uint32_t slot)
+{
+    if ((e->active + 1) * 2 > e->idcap) {
+        size_t ncap = e->idcap ? e->idcap * 2 : 1024;
+        idmap_entry_t *m = calloc(ncap, sizeof(*m));
+        if (!m) return -1;
+        for (size_t i = 0; i < e->idcap; i++)
+            if (e->idmap[i].id) idmap_insert_raw(m, ncap, e->idmap[i].id, e->idmap[i].slot);
+        free(e->idmap);
+        e->idmap = m;
+        e->idcap = ncap;
+    }
+    idmap_insert_raw(e->idmap, e->idcap, id, slot);
+    return 0;
+}
+
+static void idmap_del(cluster_engine_t *e, int64_t id)
+{
+    size_t mask = e->idcap - 1, i = hash_id(id) & mask;
+    while (e->idmap[i].id != id) i = (i + 1) & mask;
+    /* backward-shift deletion keeps probe chains intact without tombstones */
+    for (size_t j = i;;) {
+        e->idmap[i].id = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!e->idmap[j].id) return;
+            size_t home = hash_id(e->idmap[j].id) & mask;
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+            break;
+        }
+        e->idmap[i] = e->idmap[j];
+        i = j;
+    }
+}
+
+/* ---- inverted index ---- */
+
+static void post_remove(cluster_engine_t *e, uint32_t t, uint32_t slot)
+{
+    term_t *tm = &e->terms[t];
+    for (uint32_t i = 0; i < tm->npost; i++)
+        if (tm->post[i] == slot) {
+            tm->post[i] = tm->post[--tm->npost];
+            return;
+        }
+}
+
+/* 1 if indexed, 0 if the term's list is full, -1 out of memory. */
+static int post_add(cluster_engine_t *e, uint32_t t, uint32_t slot)
+{
+    term_t *tm = &e->terms[t];
+    if (tm->npost >= e->cfg.max_postings) return 0;
+    if (tm->npost == tm->cappost) {
+        /* most terms index a handful of clusters: start small */
+        uint32_t cap = tm->cappost ? tm->cappost * 2 : 4;
+        uint32_t *p = realloc(tm->post, cap * sizeof(uint32_t));
+        if (!p) return -1;
+        tm->post = p;
+        tm->cappost = cap;
+    }
+    tm->post[tm->npost++] = slot;
+    return 1;
+}
+
+/* qsort, but fine with an empty (possibly NULL) array. */
+static void sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+    if (n > 1) qsort(base, n, sz, cmp);
+}
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked_t *x = a, *y = b;
+    if (x->key != y->key) return x->key > y->key ? -1 : 1;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
+
+static int cmp_term(const void *a, const void *b)
+{
+    const ranked_t *x = a, *y = b;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* Ranks a cluster's terms by TF-IDF weight into e->rk (best first) and
+ * returns the norm of those weights, or -1 when out of memory. */
+static double rank_cluster(cluster_engine_t *e, const tw_t *tw, size_t n)
+{
+    if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
+    double norm = 0;
+    for (size_t i = 0; i < n; i++) {
+        e->rk[i] = (ranked_t){tw[i].term, tw[i].w, tw[i].w * idf(e, tw[i].term)};
+        norm += e->rk[i].key * e->rk[i].key;
+    }
+    sort(e->rk, n, sizeof(ranked_t), cmp_ranked);
+    return sqrt(norm);
+}
+
+/* Indexes the cluster under its current top index_terms terms, updating
+ * only the posting lists that change. */
+static int reindex(cluster_engine_t *e, uint32_t slot)
+{
+    cl_t *c = &e->cl[slot];
+    double norm = rank_cluster(e, e->mbuf, c->n); /* mbuf: c's terms, as doubles */
+    if (norm < 0) return -1;
+    c->norm = norm;
+    c->norm_at = e->ndocs;
+    size_t k = c->n < e->cfg.index_terms ? c->n : e->cfg.index_terms;
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < c->nix; i++) {
+        int still = 0;
+        for (size_t j = 0; j < k && !still; j++) still = e->rk[j].term == c->ix[i];
+        if (still) c->ix[keep++] = c->ix[i];
+        else post_remove(e, c->ix[i], slot);
+    }
+    c->nix = keep;
+    for (size_t j = 0; j < k; j++) {
+        int have = 0;
+        for (uint32_t i = 0; i < keep && !have; i++) have = c->ix[i] == e->rk[j].term;
+        if (have) continue;
+        int r = post_add(e, e->rk[j].term, slot);
+        if (r < 0) return -1;
+        if (r) c->ix[c->nix++] = e->rk[j].term;
+    }
+    return 0;
+}
+
+/* ---- clusters ---- */
+
+static int slot_new(cluster_engine_t *e, int64_t id, uint32_t *out)
+{
+    uint32_t slot;
+    if (e->nfree) {
+        slot = e->freelist[--e->nfree];
+    } else {
+        if (e->ncl == e->capcl) {
+            /* the per-slot arrays grow together, to the same capacity */
+            size_t cap = e->capcl ? (size_t)e->capcl * 2 : 256;
+            if (cap > NO_TERM / 2) return -1;
+            cl_t *cl = realloc(e->cl, cap * sizeof(*cl));
+            if (cl) e->cl = cl;
+            double *acc = cl ? realloc(e->acc, cap * sizeof(*acc)) : NULL;
+            if (acc) e->acc = acc;
+            uint32_t *st = acc ? realloc(e->stamp, cap * sizeof(*st)) : NULL;
+            if (st) e->stamp = st;
+            uint32_t *fl = st ? realloc(e->freelist, cap * sizeof(*fl)) : NULL;
+            if (!fl) return -1;
+            e->freelist = fl;
+            e->capcl = (uint32_t)cap;
+        }
+        slot = e->ncl++;
+        e->stamp[slot] = 0;
+    }
+    cl_t *c = &e->cl[slot];
+    memset(c, 0, sizeof(*c));
+    c->ix = malloc(e->cfg.index_terms * sizeof(uint32_t));
+    if (!c->ix || idmap_put(e, id, slot) < 0) {
+        free(c->ix);
+        e->freelist[e->nfree++] = slot;
+        return -1;
+    }
+    c->id = id;
+    c->last_seen = CLUSTER_TIME_NONE;
+    e->active++;
+    *out = slot;
+    return 0;
+}
+
+static void slot_free(cluster_engine_t *e, uint32_t slot)
+{
+    cl_t *c = &e->cl[slot];
+    for (uint32_t i = 0; i < c->nix; i++) post_remove(e, c->ix[i], slot);
+    idmap_del(e, c->id);
+    free(c->tw);
+    free(c->ix);
+    memset(c, 0, sizeof(*c));
+    e->freelist[e->nfree++] = slot;
+    e->active--;
+}
+
+/* c.sums (+)= add (both sorted by term id), then keep the top max_terms by
+ * TF-IDF weight. replace: the result is add alone. */
+static int cluster_set_terms(cluster_engine_t *e, uint32_t slot, const tw_t *add, size_t na,
+                             int replace)
+{
+    cl_t *c = &e->cl[slot];
+    size_t nc = replace ? 0 : c->n;
+    if (grow(&e->mbuf, &e->capm, nc + na, sizeof(tw_t)) < 0) return -1;
+    size_t i = 0, j = 0, n = 0;
+    while (i < nc || j < na) {
+        if (j == na || (i < nc && c->tw[i].term < add[j].term)) {
+            e->mbuf[n++] = (tw_t){c->tw[i].term, c->tw[i].w};
+            i++;
+        } else if (i == nc || add[j].term < c->tw[i].term) {
+            e->mbuf[n++] = add[j++];
+        } else {
+            e->mbuf[n++] = (tw_t){c->tw[i].term, (double)c->tw[i].w + add[j].w};
+            i++, j++;
+        }
+    }
+    if (n > e->cfg.max_terms) {
+        if (rank_cluster(e, e->mbuf, n) < 0) return -1;
+        n = e->cfg.max_terms;
+        sort(e->rk, n, sizeof(ranked_t), cmp_term);
+        for (size_t k = 0; k < n; k++) e->mbuf[k] = (tw_t){e->rk[k].term, e->rk[k].w};
+    }
+    if (n > c->cap || n * 2 < c->cap) {
+        cw_t *p = realloc(c->tw, (n ? n : 1) * sizeof(cw_t));
+        if (!p) return -1;
+        c->tw = p;
+        c->cap = (uint32_t)(n ? n : 1);
+    }
+    for (size_t k = 0; k < n; k++) {
+        c->tw[k] = (cw_t){e->mbuf[k].term, (float)e->mbuf[k].w};
+        e->mbuf[k].w = c->tw[k].w; /* rank what is stored */
+    }
+    c->n = (uint32_t)n;
+    return reindex(e, slot);
+}
+
+static int stale(const cluster_engine_t *e, const cl_t *c)
+{
+    return e->now != CLUSTER_TIME_NONE && c->last_seen != CLUSTER_TIME_NONE &&
+           e->now - c->last_seen > e->cfg.window_us;
+}
+
+/* Closing is checked exactly when scoring (stale clusters are never joined);
+ * memory is reclaimed by a sweep every window/8 of event time. */
+static void advance_clock(cluster_engine_t *e, int64_t t)
+{
+    if (t == CLUSTER_TIME_NONE || (e->now != CLUSTER_TIME_NONE && t <= e->now)) return;
+    e->now = t;
+    if (e->last_sweep == CLUSTER_TIME_NONE) e->last_sweep = t;
+    if (t - e->last_sweep < e->cfg.window_us / 8) return;
+    e->last_sweep = t;
+    for (uint32_t s = 0; s < e->ncl; s++)
+        if (e->cl[s].id && stale(e, &e->cl[s])) slot_free(e, s);
+}
+
+/* ---- scoring ---- */
+
+/* cosine(q, cluster): q holds weight * IDF^2 (so the cluster side needs no
+ * IDF lookup) and qnorm the norm of weight * IDF. The cluster's norm is
+ * refreshed once the document count has grown by 1/32 since it was taken. */
+static double cosine(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm, cl_t *c)
+{
+    double dot = 0;
+    size_t i = 0;
+    for (uint32_t j = 0; j < c->n && i < nq; j++) {
+        while (i < nq && q[i].term < c->tw[j].term) i++;
+        if (i < nq && q[i].term == c->tw[j].term) dot += q[i].w * c->tw[j].w;
+    }
+    if (dot <= 0) return 0;
+    if (e->ndocs - c->norm_at > e->ndocs / 32) {
+        double cn = 0;
+        for (uint32_t j = 0; j < c->n; j++) {
+            double w = c->tw[j].w * idf(e, c->tw[j].term);
+            cn += w * w;
+        }
+        c->norm = sqrt(cn);
+        c->norm_at = e->ndocs;
+    }
+    return dot / (qnorm * c->norm);
+}
+
+/* Up to max_candidates slots sharing index terms with the top query_terms
+ * terms of q, best overlap first, into e->cand. */
+static int candidates(cluster_engine_t *e, const tw_t *q, size_t nq, uint32_t exclude,
+                      size_t *ncand)
+{
+    if (grow(&e->rk, &e->caprk, nq, sizeof(ranked_t)) < 0) return -1;
+    for (size_t i = 0; i < nq; i++) {
+        double w = q[i].w / idf(e, q[i].term); /* TF-IDF weight */
+        e->rk[i] = (ranked_t){q[i].term, w, w};
+    }
+    sort(e->rk, nq, sizeof(ranked_t), cmp_ranked);
+    size_t nuse = nq < e->cfg.query_terms ? nq : e->cfg.query_terms;
+
+    if (++e->gen == 0) { /* wrapped: old stamps could collide */
+        memset(e->stamp, 0, e->ncl * sizeof(uint32_t));
+        e->gen = 1;
+    }
+    e->ntouched = 0;
+    for (size_t k = 0; k < nuse; k++) {
+        const term_t *t = &e->terms[e->rk[k].term];
+        for (uint32_t p = 0; p < t->npost; p++) {
+            uint32_t s = t->post[p];
+            if (s == exclude) continue;
+            if (e->stamp[s] != e->gen) {
+                if (grow(&e->touched, &e->captouched, e->ntouched + 1, sizeof(uint32_t)) < 0)
+                    return -1;
+                e->stamp[s] = e->gen;
+                e->acc[s] = 0;
+                e->touched[e->ntouched++] = s;
+            }
+            e->acc[s] += e->rk[k].w;
+        }
+    }
+    /* Bounded insertion: most touched clusters lose to the current worst.
+     * Ties (common: equal overlaps) go to the lower slot, which is as
+     * deterministic as the id and needs no cache miss to read. */
+    size_t n = 0, m = e->cfg.max_candidates;
+    for (size_t k = 0; k < e->ntouched; k++) {
+        uint32_t s = e->touched[k];
+        cand_t cd = {s, e->acc[s]};
+        if (n == m && (cd.score < e->cand[n - 1].score ||
+                       (cd.score == e->cand[n - 1].score && s > e->cand[n - 1].slot)))
+            continue;
+        size_t i = n < m ? n++ : n - 1;
+        while (i > 0 && (e->cand[i - 1].score < cd.score ||
+                         (e->cand[i - 1].score == cd.score && e->cand[i - 1].slot > s))) {
+            e->cand[i] = e->cand[i - 1];
+            i--;
+        }
+        e->cand[i] = cd;
+    }
+    *ncand = n;
+    return 0;
+}
+
+/* Best non-stale candidate by exact cosine plus prior * log(docs); ties go
+ * to the lower id. *best is the score, *cos the cosine of that candidate. */
+static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm,
+                           uint32_t exclude, double prior, double *best, double *cos, int *rc)
+{
+    size_t nc;
+    *best = *cos = 0;
+    *rc = candidates(e, q, nq, exclude, &nc);
+    if (*rc < 0) return NO_TERM;
+    uint32_t bs = NO_TERM;
+    for (size_t k = 0; k < nc; k++) {
+        cl_t *c = &e->cl[e->cand[k].slot];
+        if (stale(e, c)) continue;
+        double cs = cosine(e, q, nq, qnorm, c);
+        double s = cs > 0 ? cs + prior * log((double)(c->docs > 1 ? c->docs : 1)) : 0;
+        if (s > *best || (s == *best && bs != NO_TERM && c->id < e->cl[bs].id)) {
+            *best = s;
+            *cos = cs;
+            bs = e->cand[k].slot;
+        }
+    }
+    return bs;
+}
+
+/* ---- event vectors ---- */
+
+static int occ_push(cluster_engine_t *e, uint32_t t, int field)
+{
+    if (grow(&e->occ, &e->capocc, e->nocc + 1, sizeof(occ_t)) < 0) return -1;
+    e->occ[e->nocc++] = (occ_t){t, (uint8_t)field};
+    return 0;
+}
+
+/* Light plural stemming, so "talks"/"talk" and "companies"/"company" meet. */
+static size_t stem(char *w, size_t n)
+{
+    if (n > 4 && memcmp(w + n - 3, "ies", 3) == 0) {
+        w[n - 3] = 'y';
+        w[n - 2] = '\0';
+        return n - 2;
+    }
+    if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i' &&
+        (w[0] < '0' || w[0] > '9')) {
+        w[n - 1] = '\0';
+        return n - 1;
+    }
+    return n;
+}
+
+static int only_spaces(const char *a, const char *b)
+{
+    for (; a < b; a++)
+        if (*a != ' ' && *a != '\t') return 0;
+    return 1;
+}
+
+/* Words of s (up to max tokens) as unigram occurrences in field uni, and
+ * adjacent content-word pairs (no stopword or punctuation between) in bi. */
+static int add_text(cluster_engine_t *e, const char *s, size_t max, int uni, int bi,
+                    const char *lang)
+{
+    text_iter_t it;
+    text_token_t tok;
+    char prev[WORD_MAX], w[WORD_MAX], big[TERM_MAX];
+    size_t nprev = 0, ntok = 0;
+    const char *prev_end = NULL;
+    text_iter_init(&it, s, strlen(s));
+    while (ntok++ < max && text_iter_next(&it, &tok)) {
+        size_t n = text_normalize(tok.start, tok.len, w, sizeof(w));
+        int adjacent = prev_end && nprev && only_spaces(prev_end, tok.start);
+        prev_end = tok.start + tok.len;
+        if (n == 0 || n >= sizeof(w) - 1 || text_is_stopword(w, n, lang) ||
+            (n == 1 && !(tok.flags & TOKEN_NUMERIC))) {
+            nprev = 0;
+            continue;
+        }
+        n = stem(w, n);
+        uint32_t t = term_intern(e, w, n);
+        if (t == NO_TERM || occ_push(e, t, uni) < 0) return -1;
+        if (adjacent && e->cfg.bigram_weight > 0) {
+            memcpy(big, prev, nprev);
+            big[nprev] = ' ';
+            memcpy(big + nprev + 1, w, n);
+            uint32_t b = term_intern(e, big, nprev + 1 + n);
+            if (b == NO_TERM || occ_push(e, b, bi) < 0) return -1;
+        }
+        memcpy(prev, w, n);
+        nprev = n;
+    }
+    return 0;
+}
+
+/* "e:" + the entity's normalised words joined by spaces; skipped if empty
+ * or too long. */
+static int add_entity(cluster_engine_t *e, const char *name)
+{
+    text_iter_t it;
+    text_token_t tok;
+    char buf[TERM_MAX], w[WORD_MAX];
+    size_t n = 2;
+    memcpy(buf, "e:", 2);
+    text_iter_init(&it, name, strlen(name));
+    while (text_iter_next(&it, &tok)) {
+        size_t k = text_normalize(tok.start, tok.len, w, sizeof(w));
+        if (k == 0) continue;
+        if (k >= sizeof(w) - 1 || n + 1 + k >= sizeof(buf)) return 0;
+        if (n > 2) buf[n++] = ' ';
+        memcpy(buf + n, w, k);
+        n += k;
+    }
+    if (n == 2) return 0;
+    uint32_t t = term_intern(e, buf, n);
+    return t == NO_TERM ? -1 : occ_push(e, t, F_ENTITY);
+}
+
+static int cmp_occ(const void *a, const void *b)
+{
+    const occ_t *x = a, *y = b;
+    if (x->term != y->term) return x->term < y->term ? -1 : 1;
+    return (int)x->field - (int)y->field;
+}
+
+/* Builds e->vec: the event's L2-normalised field-weighted sublinear term
+ * frequencies, sorted by term id. */
+static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nvec)
+{
+    const char *lang = d->lang ? d->lang : "en";
+    e->nocc = 0;
+    if (d->title && add_text(e, d->title, e->cfg.max_body_tokens, F_TITLE, F_TITLE_BI, lang) < 0)
+        return -1;
+    if (d->text && add_text(e, d->text, e->cfg.max_body_tokens, F_BODY, F_BODY_BI, lang) < 0)
+        return -1;
+    for (size_t i = 0; i < d->n_entities; i++)
+        if (d->entities[i] && add_entity(e, d->entities[i]) < 0) return -1;
+    sort(e->occ, e->nocc, sizeof(occ_t), cmp_occ);
+    if (grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
+    size_t n = 0;
+    double norm = 0;
+    for (size_t i = 0; i < e->nocc;) {
+        uint32_t t = e->occ[i].term;
+        double w = 0;
+        while (i < e->nocc && e->occ[i].term == t) {
+            size_t j = i;
+            while (j < e->nocc && e->occ[j].term == t && e->occ[j].field == e->occ[i].field) j++;
+            w += e->fw[e->occ[i].field] * (1.0 + log((double)(j - i)));
+            i = j;
+        }
+        if (w > 0) {
+            e->vec[n++] = (tw_t){t, w};
+            norm += w * w;
+        }
+    }
+    norm = sqrt(norm);
+    for (size_t i = 0; i < n; i++) e->vec[i].w /= norm;
+    *nvec = n;
+    return 0;
+}
+
+/* e->qvec = v with weights times IDF^2 (see cosine); returns the norm of
+ * v with weights times IDF. */
+static double idf_weight(cluster_engine_t *e, const tw_t *v, size_t n)
+{
+    double norm = 0;
+    for (size_t i = 0; i < n; i++) {
+        double f = idf(e, v[i].term), w = v[i].w * f;
+        e->qvec[i] = (tw_t){v[i].term, w * f};
+        norm += w * w;
+    }
+    return sqrt(norm);
+}
+
+/* ---- public ---- */
+
+cluster_engine_t *cluster_engine_new(const cluster_config_t *cfg, char *err, size_t errlen)
+{
+    cluster_config_t c;
+    if (cfg) c = *cfg;
+    else cluster_config_default(&c);
+    if (!(c.assign_threshold > 0 && c.assign_threshold <= 1) ||
+        !(c.merge_threshold > 0 && c.merge_threshold <= 1)) {
+        fail(err, errlen, "cluster: thresholds must be in (0, 1]");
+        return NULL;
+    }
+    if (!(c.title_weight >= 0 && c.body_weight >= 0 && c.entity_weight >= 0 &&
+          c.bigram_weight >= 0 && c.size_prior >= 0)) {
+        fail(err, errlen, "cluster: weights and size_prior must be >= 0");
+        return NULL;
+    }
+    if (!c.max_terms || !c.index_terms || c.index_terms > c.max_terms || !c.query_terms ||
+        !c.max_postings || c.max_postings > UINT32_MAX / 2 || !c.max_candidates ||
+        c.window_us <= 0 || c.max_terms > UINT32_MAX / 2) {
+        fail(err, errlen, "cluster: max_terms, index_terms (<= max_terms), query_terms, "
+                          "max_postings, max_candidates and window must be > 0");
+        return NULL;
+    }
+    cluster_engine_t *e = calloc(1, sizeof(*e));
+    if (e) e->cand = malloc(c.max_candidates * sizeof(cand_t));
+    if (!e || !e->cand) {
+        free(e);
+        fail(err, errlen, "cluster: out of memory");
+        return NULL;
+    }
+    e->cfg = c;
+    e->fw[F_TITLE] = c.title_weight;
+    e->fw[F_BODY] = c.body_weight;
+    e->fw[F_ENTITY] = c.entity_weight;
+    e->fw[F_TITLE_BI] = c.title_weight * c.bigram_weight;
+    e->fw[F_BODY_BI] = c.body_weight * c.bigram_weight;
+    e->now = e->last_sweep = CLUSTER_TIME_NONE;
+    return e;
+}
+
+void cluster_engine_destroy(cluster_engine_t *e)
+{
+    if (!e) return;
+    for (uint32_t i = 0; i < e->nterms; i++) free(e->terms[i].post);
+    for (uint32_t s = 0; s < e->ncl; s++) {
+        free(e->cl[s].tw);
+        free(e->cl[s].ix);
+    }
+    while (e->arena) {
+        arena_block_t *b = e->arena;
+        e->arena = b->next;
+        free(b);
+    }
+    free(e->terms);
+    free(e->vhash);
+    free(e->cl);
+    free(e->freelist);
+    free(e->idmap);
+    free(e->acc);
+    free(e->stamp);
+    free(e->touched);
+    free(e->cand);
+    free(e->occ);
+    free(e->rk);
+    free(e->vec);
+    free(e->qvec);
+    free(e->mbuf);
+    free(e->out);
+    free(e);
+}
+
+/* e->vec = the cached sums of a cluster, as doubles. */
+static int cluster_vector(cluster_engine_t *e, uint32_t slot)
+{
+    const cl_t *c = &e->cl[slot];
+    if (grow(&e->vec, &e->capvec, c->n, sizeof(tw_t)) < 0) return -1;
+    for (uint32_t i = 0; i < c->n; i++) e->vec[i] = (tw_t){c->tw[i].term, c->tw[i].w};
+    return 0;
+}
+
+/* Slot into takes slot from's sums (what the shared store does on a merge)
+ * and from leaves the cache. */
+static int absorb(cluster_engine_t *e, uint32_t into, uint32_t from)
+{
+    if (cluster_vector(e, from) < 0 || cluster_set_terms(e, into, e->vec, e->cl[from].n, 0) < 0)
+        return -1;
+    e->cl[into].docs += e->cl[from].docs;
+    if (e->cl[from].last_seen > e->cl[into].last_seen) e->cl[into].last_seen = e->cl[from].last_seen;
+    slot_free(e, from);
+    return 0;
+}
+
+int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *d, cluster_result_t *out,
+                       char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (!d->id || !d->id[0]) return fail(err, errlen, "cluster: event has no id");
+    size_t n;
+    if (build_vector(e, d, &n) < 0) return fail(err, errlen, "cluster: out of memory");
+    if (grow(&e->qvec, &e->capq, n, sizeof(tw_t)) < 0 ||
+        grow(&e->out, &e->capout, n, sizeof(cluster_term_t)) < 0)
+        return fail(err, errlen, "cluster: out of memory");
+
+    /* the event counts in its own document frequencies */
+    e->ndocs++;
+    e->lnn1 = log1p((double)e->ndocs);
+    for (size_t i = 0; i < n; i++) df_add(e, e->vec[i].term, 1);
+    advance_clock(e, d->published_us);
+    int64_t when = d->published_us != CLUSTER_TIME_NONE ? d->published_us : e->now;
+
+    double qnorm = idf_weight(e, e->vec, n), best = 0, cos = 0;
+    int rc = 0;
+    uint32_t slot =
+        n ? best_match(e, e->qvec, n, qnorm, NO_TERM, e->cfg.size_prior, &best, &cos, &rc) : NO_TERM;
+    if (rc < 0) return fail(err, errlen, "cluster: out of memory");
+    if (slot == NO_TERM || best < e->cfg.assign_threshold) {
+        int64_t id = cluster_id_for_event(d->id);
+        slot = idmap_get(e, id); /* a replayed founding event finds its cluster */
+        if (slot == NO_TERM) {
+            if (slot_new(e, id, &slot) < 0) return fail(err, errlen, "cluster: out of memory");
+            out->created = 1;
+        }
+        cos = 0;
+    }
+    if (cluster_set_terms(e, slot, e->vec, n, 0) < 0)
+        return fail(err, errlen, "cluster: out of memory");
+    cl_t *c = &e->cl[slot];
+    c->docs++;
+    if (when > c->last_seen) c->last_seen = when;
+
+    out->cluster_id = c->id;
+    out->similarity = cos;
+    for (size_t i = 0; i < n; i++) e->out[i] = (cluster_term_t){e->terms[e->vec[i].term].str, e->vec[i].w};
+    out->delta = (cluster_state_t){c->id, 1, when, e->out, n};
+
+    /* A grown cluster may now duplicate others: compare centroids, merging
+     * while the best match passes (bounded, so the cost per event is). A
+     * new cluster cannot (its centroid is the event, which matched nothing). */
+    e->nmerges = 0;
+    while (!out->created && e->nmerges < MAX_MERGES && e->cl[slot].n) {
+        c = &e->cl[slot];
+        if (cluster_vector(e, slot) < 0 || grow(&e->qvec, &e->capq, c->n, sizeof(tw_t)) < 0)
+            return fail(err, errlen, "cluster: out of memory");
+        double cn = idf_weight(e, e->vec, c->n), sim, unused;
+        uint32_t other = best_match(e, e->qvec, c->n, cn, slot, 0, &sim, &unused, &rc);
+        if (rc < 0) return fail(err, errlen, "cluster: out of memory");
+        if (other == NO_TERM || sim < e->cfg.merge_threshold) break;
+        int64_t ida = c->id, idb = e->cl[other].id;
+        uint32_t into = ida < idb ? slot : other, from = ida < idb ? other : slot;
+        if (absorb(e, into, from) < 0) return fail(err, errlen, "cluster: out of memory");
+        slot = into;
+        e->merges[e->nmerges++] = (cluster_merge_t){ida < idb ? idb : ida, ida < idb ? ida : idb};
+    }
+    out->merges = e->merges;
+    out->n_merges = e->nmerges;
+    return 0;
+}
+
+/* Interns a state's terms into e->vec (sorted, duplicates summed). */
+static int intern_state(cluster_engine_t *e, const cluster_state_t *st, size_t *nout)
+{
+    if (grow(&e->vec, &e->capvec, st->n_terms, sizeof(tw_t)) < 0 ||
+        grow(&e->rk, &e->caprk, st->n_terms, sizeof(ranked_t)) < 0)
+        return -1;
+    for (size_t i = 0; i < st->n_terms; i++) {
+        uint32_t t = term_intern(e, st->terms[i].term, strlen(st->terms[i].term));
+        if (t == NO_TERM) return -1;
+        e->rk[i] = (ranked_t){t, st->terms[i].weight, 0};
+    }
+    sort(e->rk, st->n_terms, sizeof(ranked_t), cmp_term);
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_terms; i++) {
+        if (n && e->vec[n - 1].term == e->rk[i].term) e->vec[n - 1].w += e->rk[i].w;
+        else e->vec[n++] = (tw_t){e->rk[i].term, e->rk[i].w};
+    }
+    *nout = n;
+    return 0;
+}
+
+static int put_state(cluster_engine_t *e, const cluster_state_t *st, int replace, char *err,
+                     size_t errlen)
+{
+    if (st->id <= 0) return fail(err, errlen, "cluster: id must be > 0");
+    size_t n;
+    if (intern_state(e, st, &n) < 0) return fail(err, errlen, "cluster: out of memory");
+    uint32_t slot = idmap_get(e, st->id);
+    if (slot == NO_TERM) {
+        if (slot_new(e, st->id, &slot) < 0) return fail(err, errlen, "cluster: out of memory");
+        replace = 1;
+    }
+    /* rk is scratch for cluster_set_terms, so the input was copied to vec */
+    if (cluster_set_terms(e, slot, e->vec, n, replace) < 0)
+        return fail(err, errlen, "cluster: out of memory");
+    cl_t *c = &e->cl[slot];
+    c->docs = replace ? st->docs : c->docs + st->docs;
+    if (replace || st->last_seen_us > c->last_seen) c->last_seen = st->last_seen_us;
+    return 0;
+}
+
+int cluster_engine_apply(cluster_engine_t *e, const cluster_state_t *delta, char *err,
+                         size_t errlen)
+{
+    return put_state(e, delta, 0, err, errlen);
+}
+
+int cluster_engine_load(cluster_engine_t *e, const cluster_state_t *st, char *err, size_t errlen)
+{
+    return put_state(e, st, 1, err, errlen);
+}
+
+int cluster_engine_merge(cluster_engine_t *e, int64_t from, int64_t into, char *err,
+                         size_t errlen)
+{
+    if (from <= 0 || into <= 0 || from == into)
+        return fail(err, errlen, "cluster: merge needs two distinct ids > 0");
+    uint32_t a = idmap_get(e, into), b = idmap_get(e, from);
+    if (b == NO_TERM) return 0;
+    if (a == NO_TERM) {
+        slot_free(e, b); /* into is not cached: a later load brings the sum */
+        return 0;
+    }
+    return absorb(e, a, b) < 0 ? fail(err, errlen, "cluster: out of memory") : 0;
+}
+
+int cluster_engine_add_df(cluster_engine_t *e, uint64_t n_docs, const char *const *terms,
+                          const uint64_t *dfs, size_t n_terms, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n_terms; i++) {
+        uint32_t t = term_intern(e, terms[i], strlen(terms[i]));
+        if (t == NO_TERM) return fail(err, errlen, "cluster: out of memory");
+        df_add(e, t, dfs[i]);
+    }
+    e->ndocs += n_docs;
+    e->lnn1 = log1p((double)e->ndocs);
+    return 0;
+}
+
+static int cmp_out(const void *a, const void *b)
+{
+    return strcmp(((const cluster_term_t *)a)->term, ((const cluster_term_t *)b)->term);
+}
+
+int cluster_engine_get(cluster_engine_t *e, int64_t id, cluster_state_t *out)
+{
+    uint32_t slot = idmap_get(e, id);
+    if (slot == NO_TERM) return -1;
+    const cl_t *c = &e->cl[slot];
+    if (grow(&e->out, &e->capout, c->n, sizeof(cluster_term_t)) < 0) return -1;
+    for (uint32_t i = 0; i < c->n; i++)
+        e->out[i] = (cluster_term_t){e->terms[c->tw[i].term].str, c->tw[i].w};
+    sort(e->out, c->n, sizeof(cluster_term_t), cmp_out);
+    *out = (cluster_state_t){c->id, c->docs, c->last_seen, e->out, c->n};
+    return 0;
+}
+
+size_t cluster_engine_active(const cluster_engine_t *e)
+{
+    return e->active;
+}
+
+size_t cluster_engine_memory(const cluster_engine_t *e)
+{
+    size_t b = sizeof(*e) + e->arena_bytes + e->capterms * sizeof(term_t) +
+               e->vcap * sizeof(uint32_t) + e->capcl * (sizeof(cl_t) + sizeof(double) + 2 * sizeof(uint32_t)) +
+               e->idcap * sizeof(idmap_entry_t);
+    for (uint32_t i = 0; i < e->nterms; i++) b += e->terms[i].cappost * sizeof(uint32_t);
+    for (uint32_t s = 0; s < e->ncl; s++)
+        if (e->cl[s].id) b += e->cl[s].cap * sizeof(cw_t) + e->cfg.index_terms * sizeof(uint32_t);
+    return b;
+}

@@ -1,0 +1,50 @@
+# Foundation: kill -9 the consumer at 5 random points of a 20k-event run and
+# restart it each time: exactly 20k rows, no duplicates, and kafka_offsets
+# equal to the end offsets.
+set -u
+. tests/support/lib.sh
+harness_init
+FAILED=0
+N=${N:-20000}
+KILLS=${KILLS:-5}
+pg_start
+mock_start --brokers 3 --topic events:6 --topic events.dlq:1
+produce events --generate "$N" --seed 11 2>"$T/producer.log" || fail "produce" "$(tail -n 3 "$T/producer.log")"
+
+# Kill points: rows reached, spread over the run at random.
+targets=$(/usr/bin/python3 -c "
+import random
+r = random.Random()
+print(' '.join(str(x) for x in sorted(r.sample(range($N // 20, $N * 19 // 20), $KILLS))))")
+echo "kill points (rows): $targets"
+kills=0
+for target in $targets; do
+  eval "exec $(consumer_cmd) -t events --set batch.size=500" 2>>"$T/consumer.log" &
+  pid=$!
+  harness_track $pid
+  i=0
+  while [ "$(psql_q 'SELECT count(*) FROM events')" -lt "$target" ]; do
+    i=$((i + 1)); [ $i -gt 1200 ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  # A random extra delay so the kill lands anywhere in a batch's life.
+  sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 10 ))"
+  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+  wait $pid 2>/dev/null
+  echo "killed at $(psql_q 'SELECT count(*) FROM events') rows"
+done
+[ $kills = "$KILLS" ] && pass "consumer killed -9 $kills times mid-run" || fail "kills" "only $kills"
+
+eval "$(consumer_cmd) -t events --drain" 2>>"$T/consumer.log"
+rc=$?
+[ $rc = 0 ] && pass "restarted consumer drains and exits 0" || fail "final drain" "exit $rc"
+rows=$(psql_q "SELECT count(*) FROM events")
+distinct=$(psql_q "SELECT count(DISTINCT id) FROM events")
+[ "$rows" = "$N" ] && [ "$distinct" = "$N" ] && pass "exactly $N rows, no duplicates" || fail "rows" "$rows rows, $distinct distinct"
+ends=$(topic_end_offsets_sum events)
+stored=$(psql_q "SELECT sum(next_offset) FROM kafka_offsets WHERE topic='events'")
+[ "$stored" = "$ends" ] && pass "kafka_offsets equal end offsets ($ends)" || fail "offsets" "stored $stored, end $ends"
+dead=$(psql_q "SELECT count(*) FROM dead_letters")
+[ "$dead" = 0 ] && pass "nothing dead-lettered" || fail "dead letters" "$dead"
+exit $FAILED

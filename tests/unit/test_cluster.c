@@ -1,0 +1,267 @@
+/* Unit tests for consumer/cluster: grouping, determinism, time windows,
+ * merges and the increment/load API that shares state between engines. */
+#include <stdlib.h>
+
+#include "../test.h"
+#include "cluster.h"
+
+#define HOUR INT64_C(3600000000)
+#define T0 INT64_C(1700000000000000)
+
+typedef struct {
+    const char *id, *title;
+} headline_t;
+
+/* Two stories, interleaved. */
+static const headline_t news[] = {
+    {"n1", "Comcast agrees to buy Time Warner Cable for $45 billion"},
+    {"n2", "Malaysia Airlines flight MH370 missing over South China Sea"},
+    {"n3", "Comcast to acquire Time Warner Cable in $45 billion deal"},
+    {"n4", "Search for missing Malaysia Airlines jet MH370 widens"},
+    {"n5", "Regulators to review Comcast Time Warner Cable merger"},
+    {"n6", "MH370: Malaysia Airlines plane search enters second week"},
+};
+#define NNEWS (sizeof news / sizeof news[0])
+
+static cluster_engine_t *engine(void)
+{
+    char err[128];
+    cluster_engine_t *e = cluster_engine_new(NULL, err, sizeof err);
+    if (!e) fprintf(stderr, "%s\n", err);
+    return e;
+}
+
+static int add(cluster_engine_t *e, const char *id, const char *title, int64_t t,
+               cluster_result_t *r)
+{
+    char err[128];
+    cluster_doc_t d = {.id = id, .title = title, .published_us = t};
+    int rc = cluster_engine_add(e, &d, r, err, sizeof err);
+    if (rc) fprintf(stderr, "add %s: %s\n", id, err);
+    return rc;
+}
+
+/* Cluster of each headline after all merges seen so far. */
+static void run_news(cluster_engine_t *e, int64_t out[NNEWS])
+{
+    for (size_t i = 0; i < NNEWS; i++) {
+        cluster_result_t r;
+        ASSERT_INT_EQ(add(e, news[i].id, news[i].title, CLUSTER_TIME_NONE, &r), 0);
+        out[i] = r.n_merges ? r.merges[r.n_merges - 1].into : r.cluster_id;
+        for (size_t k = 0; k < r.n_merges; k++)
+            for (size_t j = 0; j < i; j++)
+                if (out[j] == r.merges[k].from) out[j] = r.merges[k].into;
+    }
+}
+
+static void test_grouping_and_determinism(void)
+{
+    int64_t a[NNEWS], b[NNEWS];
+    cluster_engine_t *e1 = engine(), *e2 = engine();
+    run_news(e1, a);
+    run_news(e2, b);
+    for (size_t i = 0; i < NNEWS; i++) ASSERT_INT_EQ(a[i], b[i]);
+    /* same story together, different stories apart */
+    ASSERT_INT_EQ(a[0], a[2]);
+    ASSERT_INT_EQ(a[0], a[4]);
+    ASSERT_INT_EQ(a[1], a[3]);
+    ASSERT_INT_EQ(a[1], a[5]);
+    ASSERT_TRUE(a[0] != a[1]);
+    /* a founding event names its cluster */
+    ASSERT_INT_EQ(a[0], cluster_id_for_event("n1"));
+    ASSERT_INT_EQ(a[1], cluster_id_for_event("n2"));
+    ASSERT_INT_EQ(cluster_engine_active(e1), 2);
+    cluster_engine_destroy(e1);
+    cluster_engine_destroy(e2);
+}
+
+static void test_ids_and_errors(void)
+{
+    ASSERT_TRUE(cluster_id_for_event("x") > 0);
+    ASSERT_INT_EQ(cluster_id_for_event("x"), cluster_id_for_event("x"));
+    ASSERT_TRUE(cluster_id_for_event("x") != cluster_id_for_event("y"));
+
+    char err[128] = "";
+    cluster_config_t cfg;
+    cluster_config_default(&cfg);
+    cfg.assign_threshold = 0;
+    ASSERT_TRUE(cluster_engine_new(&cfg, err, sizeof err) == NULL);
+    ASSERT_TRUE(err[0] != '\0');
+
+    cluster_engine_t *e = engine();
+    cluster_result_t r;
+    cluster_doc_t d = {.title = "No id here", .published_us = CLUSTER_TIME_NONE};
+    err[0] = '\0';
+    ASSERT_INT_EQ(cluster_engine_add(e, &d, &r, err, sizeof err), -1);
+    ASSERT_TRUE(err[0] != '\0');
+    /* an event with no usable words still gets a cluster of its own */
+    ASSERT_INT_EQ(add(e, "empty", "the of and", CLUSTER_TIME_NONE, &r), 0);
+    ASSERT_INT_EQ(r.created, 1);
+    ASSERT_INT_EQ(r.delta.n_terms, 0);
+    cluster_engine_destroy(e);
+}
+
+static void test_time_window(void)
+{
+    cluster_engine_t *e = engine();
+    cluster_result_t r;
+    ASSERT_INT_EQ(add(e, "v1", "Volcano erupts in Iceland, flights grounded across Europe", T0, &r), 0);
+    int64_t first = r.cluster_id;
+    ASSERT_INT_EQ(add(e, "v2", "Iceland volcano eruption grounds flights in Europe", T0 + HOUR, &r), 0);
+    ASSERT_INT_EQ(r.cluster_id, first);
+    /* undated: joins, and keeps the clock where it is */
+    ASSERT_INT_EQ(add(e, "v3", "Flights grounded as Iceland volcano erupts", CLUSTER_TIME_NONE, &r), 0);
+    ASSERT_INT_EQ(r.cluster_id, first);
+    ASSERT_INT_EQ(r.delta.last_seen_us, T0 + HOUR);
+    cluster_state_t st;
+    ASSERT_INT_EQ(cluster_engine_get(e, first, &st), 0);
+    ASSERT_INT_EQ(st.docs, 3);
+    ASSERT_INT_EQ(st.last_seen_us, T0 + HOUR);
+
+    /* idle longer than the window (3 days): closed, not joined, dropped */
+    ASSERT_INT_EQ(add(e, "v4", "Iceland volcano erupts again, flights grounded", T0 + 80 * HOUR, &r), 0);
+    ASSERT_INT_EQ(r.created, 1);
+    ASSERT_TRUE(r.cluster_id != first);
+    ASSERT_INT_EQ(cluster_engine_get(e, first, &st), -1);
+    ASSERT_INT_EQ(cluster_engine_active(e), 1);
+    /* within the window of the new cluster: joins it */
+    ASSERT_INT_EQ(add(e, "v5", "Iceland volcano: flights grounded again", T0 + 90 * HOUR, &r), 0);
+    ASSERT_INT_EQ(r.created, 0);
+    cluster_engine_destroy(e);
+}
+
+static void test_merge(void)
+{
+    char err[128];
+    cluster_engine_t *e = engine();
+    const cluster_term_t terms[] = {{"volcano", 0.6}, {"iceland", 0.6}, {"eruption", 0.5}};
+    cluster_state_t a = {10, 3, T0, terms, 3}, b = {20, 3, T0, terms, 3};
+    ASSERT_INT_EQ(cluster_engine_load(e, &b, err, sizeof err), 0);
+    ASSERT_INT_EQ(cluster_engine_load(e, &a, err, sizeof err), 0);
+
+    /* the event ties between the equal twins (lower id wins), and the grown
+     * cluster then absorbs its duplicate: the lower id survives */
+    cluster_result_t r;
+    ASSERT_INT_EQ(add(e, "m1", "Iceland volcano eruption", T0 + HOUR, &r), 0);
+    ASSERT_INT_EQ(r.cluster_id, 10);
+    ASSERT_INT_EQ(r.n_merges, 1);
+    ASSERT_INT_EQ(r.merges[0].from, 20);
+    ASSERT_INT_EQ(r.merges[0].into, 10);
+    cluster_state_t st;
+    ASSERT_INT_EQ(cluster_engine_get(e, 20, &st), -1);
+    ASSERT_INT_EQ(cluster_engine_get(e, 10, &st), 0);
+    ASSERT_INT_EQ(st.docs, 7);
+    ASSERT_INT_EQ(st.last_seen_us, T0 + HOUR);
+
+    /* explicit merge, as replayed from another instance: sums add */
+    const cluster_term_t other[] = {{"volcano", 0.25}, {"ash", 1.0}};
+    cluster_state_t c = {30, 4, T0 + 2 * HOUR, other, 2};
+    ASSERT_INT_EQ(cluster_engine_load(e, &c, err, sizeof err), 0);
+    ASSERT_INT_EQ(cluster_engine_get(e, 10, &st), 0);
+    double volcano_before = 0;
+    for (size_t i = 0; i < st.n_terms; i++)
+        if (!strcmp(st.terms[i].term, "volcano")) volcano_before = st.terms[i].weight;
+    ASSERT_INT_EQ(cluster_engine_merge(e, 30, 10, err, sizeof err), 0);
+    ASSERT_INT_EQ(cluster_engine_get(e, 30, &st), -1);
+    ASSERT_INT_EQ(cluster_engine_get(e, 10, &st), 0);
+    ASSERT_INT_EQ(st.docs, 11);
+    ASSERT_INT_EQ(st.last_seen_us, T0 + 2 * HOUR);
+    int saw_ash = 0;
+    for (size_t i = 0; i < st.n_terms; i++) {
+        if (!strcmp(st.terms[i].term, "volcano")) ASSERT_NEAR(st.terms[i].weight, volcano_before + 0.25, 1e-6);
+        saw_ash |= !strcmp(st.terms[i].term, "ash");
+    }
+    ASSERT_TRUE(saw_ash);
+    ASSERT_INT_EQ(cluster_engine_merge(e, 10, 10, err, sizeof err), -1);
+    ASSERT_INT_EQ(cluster_engine_merge(e, 999, 10, err, sizeof err), 0); /* not cached: no-op */
+    cluster_engine_destroy(e);
+}
+
+static void assert_same_state(cluster_engine_t *x, cluster_engine_t *y, int64_t id)
+{
+    cluster_state_t a, b;
+    ASSERT_INT_EQ(cluster_engine_get(x, id, &a), 0);
+    /* a's terms are borrowed from x, b's from y: both stay valid here */
+    ASSERT_INT_EQ(cluster_engine_get(y, id, &b), 0);
+    ASSERT_INT_EQ(a.docs, b.docs);
+    ASSERT_INT_EQ(a.last_seen_us, b.last_seen_us);
+    ASSERT_INT_EQ(a.n_terms, b.n_terms);
+    for (size_t i = 0; i < a.n_terms && i < b.n_terms; i++) {
+        ASSERT_STR_EQ(a.terms[i].term, b.terms[i].term);
+        ASSERT_NEAR(a.terms[i].weight, b.terms[i].weight, 1e-9);
+    }
+}
+
+static void test_increments_round_trip(void)
+{
+    char err[128];
+    cluster_engine_t *a = engine(), *b = engine(), *c = engine();
+    int64_t ids[NNEWS];
+    size_t nids = 0;
+    for (size_t i = 0; i < NNEWS; i++) {
+        cluster_result_t r;
+        ASSERT_INT_EQ(add(a, news[i].id, news[i].title, T0 + (int64_t)i * HOUR, &r), 0);
+        ASSERT_INT_EQ(r.delta.id, r.cluster_id);
+        ASSERT_INT_EQ(r.delta.docs, 1);
+        ASSERT_INT_EQ(r.delta.last_seen_us, T0 + (int64_t)i * HOUR);
+        ASSERT_TRUE(r.delta.n_terms > 0);
+        /* what a second instance would replay from the shared store */
+        ASSERT_INT_EQ(cluster_engine_apply(b, &r.delta, err, sizeof err), 0);
+        for (size_t k = 0; k < r.n_merges; k++)
+            ASSERT_INT_EQ(cluster_engine_merge(b, r.merges[k].from, r.merges[k].into, err, sizeof err), 0);
+        if (r.created) ids[nids++] = r.cluster_id;
+    }
+    ASSERT_INT_EQ(cluster_engine_active(a), cluster_engine_active(b));
+    for (size_t i = 0; i < nids; i++) {
+        cluster_state_t st;
+        if (cluster_engine_get(a, ids[i], &st) < 0) continue; /* merged away */
+        assert_same_state(a, b, ids[i]);
+        /* a refresh from the store replaces what c had */
+        const cluster_term_t stale[] = {{"stale", 1.0}};
+        cluster_state_t old = {ids[i], 1, T0, stale, 1};
+        ASSERT_INT_EQ(cluster_engine_load(c, &old, err, sizeof err), 0);
+        ASSERT_INT_EQ(cluster_engine_get(a, ids[i], &st), 0);
+        ASSERT_INT_EQ(cluster_engine_load(c, &st, err, sizeof err), 0);
+        assert_same_state(a, c, ids[i]);
+    }
+    cluster_engine_destroy(a);
+    cluster_engine_destroy(b);
+    cluster_engine_destroy(c);
+}
+
+/* An event matching two one-term clusters equally well goes to the lower id,
+ * unless seeded document frequencies say one of the terms is common. */
+static int pick(int seed)
+{
+    char err[128];
+    cluster_engine_t *e = engine();
+    const cluster_term_t t1[] = {{"forecast", 1.0}}, t2[] = {{"apple", 1.0}};
+    cluster_state_t a = {1, 1, CLUSTER_TIME_NONE, t1, 1}, b = {2, 1, CLUSTER_TIME_NONE, t2, 1};
+    ASSERT_INT_EQ(cluster_engine_load(e, &a, err, sizeof err), 0);
+    ASSERT_INT_EQ(cluster_engine_load(e, &b, err, sizeof err), 0);
+    const char *terms[] = {"forecast"};
+    const uint64_t dfs[] = {9000};
+    if (seed) ASSERT_INT_EQ(cluster_engine_add_df(e, 10000, terms, dfs, 1, err, sizeof err), 0);
+    cluster_result_t r;
+    ASSERT_INT_EQ(add(e, "s1", "Apple forecast", CLUSTER_TIME_NONE, &r), 0);
+    int64_t id = r.cluster_id;
+    cluster_engine_destroy(e);
+    return (int)id;
+}
+
+static void test_seeded_idf(void)
+{
+    ASSERT_INT_EQ(pick(0), 1);
+    ASSERT_INT_EQ(pick(1), 2);
+}
+
+int main(void)
+{
+    test_grouping_and_determinism();
+    test_ids_and_errors();
+    test_time_window();
+    test_merge();
+    test_increments_round_trip();
+    test_seeded_idf();
+    return TEST_DONE();
+}
