@@ -32,8 +32,8 @@ harness_cleanup() {
   exit $rc
 }
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; FAILED=1; }
+pass() { printf "PASS %s\n" "$1"; }
+fail() { printf "FAIL %s: %s\n" "$1" "$2"; FAILED=1; }
 
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -140,3 +140,19 @@ c.close()
 print(total)
 PY
 }
+
+# Stops/starts the existing throwaway server (an outage, not a wipe).
+pg_down() { as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 20 stop >/dev/null; }
+pg_up() { as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 start >/dev/null; }
+
+# Starts a consumer in the background (exec, so $! is the consumer itself).
+# Usage: consumer_bg LOGFILE ARGS...; sets CONSUMER_PID.
+consumer_bg() {
+  log=$1; shift
+  eval "exec $(consumer_cmd) $*" 2>>"$log" &
+  CONSUMER_PID=$!
+  harness_track $CONSUMER_PID
+}
+
+# Milliseconds since the epoch.
+now_ms() { date +%s%3N; }
