@@ -29,13 +29,25 @@ run_unit() {
   done
 }
 
+# Scripts also run against the sanitizer build (bin/san): ASan, UBSan and
+# LeakSanitizer watch the real binaries on real PostgreSQL and Kafka.
+SAN_E2E=${SAN_E2E:-"10_pipeline 13_kcat_dlq 14_migrate_race"}
+
 run_e2e() {
   for s in tests/e2e/[0-9][0-9]_*.sh; do
     case "$s" in *${E2E:-}*) ;; *) continue ;; esac
-    name=$(basename "$s" .sh)
+    run_script "$s" bin "$(basename "$s" .sh)"
+    for n in $SAN_E2E; do
+      [ "$n" = "$(basename "$s" .sh)" ] && [ -x bin/san/shoal-consumer ] && run_script "$s" bin/san "$n.san"
+    done
+  done
+}
+
+run_script() {
+    s=$1; name=$3
     log="$LOGDIR/$name.log"
     start=$(date +%s)
-    sh "$s" >"$log" 2>&1
+    KEEP_LOGS="$LOGDIR/$name" BIN=$2 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} sh "$s" >"$log" 2>&1
     rc=$?
     p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
     if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; echo "FAIL $name: exited $rc" >>"$log"; fi
@@ -46,7 +58,6 @@ run_e2e() {
       grep '^FAIL ' "$log"
       echo "--- last lines of $log:"; tail -n 30 "$log"
     fi
-  done
 }
 
 case "$what" in

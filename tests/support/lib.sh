@@ -28,6 +28,10 @@ harness_cleanup() {
   for p in $HARNESS_PIDS; do kill -9 "$p" 2>/dev/null || true; done
   [ -n "${MOCK_FD_OPEN:-}" ] && exec 9>&- 2>/dev/null
   pg_stop
+  # Keep the processes' logs of a failed script for the reader of CI output.
+  if [ -n "${KEEP_LOGS:-}" ] && { [ $rc != 0 ] || [ "${FAILED:-0}" != 0 ]; }; then
+    mkdir -p "$KEEP_LOGS" && cp "$T"/*.log "$T"/mock.* "$KEEP_LOGS"/ 2>/dev/null
+  fi
   rm -rf "$T"
   exit $rc
 }
