@@ -30,7 +30,7 @@ UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
-CONSUMER_OBJ := $(call obj,$(CONSUMER_SRC)) $(OBJDIR)/gen/migrations.o
+CONSUMER_OBJ := $(call obj,$(CONSUMER_SRC)) $(OBJDIR)/gen/embedded.o
 PRODUCER_OBJ := $(call obj,$(PRODUCER_SRC))
 
 PROGRAMS := $(BINDIR)/shoal-consumer $(BINDIR)/shoal-producer $(BINDIR)/shoal-mock-kafka
@@ -59,12 +59,12 @@ $(BINDIR)/test_%: $(call obj,tests/unit/test_%.c) $(CONSUMER_OBJ) $(PRODUCER_OBJ
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
-# The migrations travel inside the binary (schema/embed.sh).
-$(OBJDIR)/gen/migrations.c: schema/embed.sh $(wildcard schema/[0-9]*.sql)
+# Migrations and the default taxonomy travel inside the binary (schema/embed.sh).
+$(OBJDIR)/gen/embedded.c: schema/embed.sh $(wildcard schema/[0-9]*.sql) schema/taxonomy.json
 	@mkdir -p $(dir $@)
 	sh schema/embed.sh $@
 
-$(OBJDIR)/gen/migrations.o: $(OBJDIR)/gen/migrations.c
+$(OBJDIR)/gen/embedded.o: $(OBJDIR)/gen/embedded.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 units: $(UNIT_BINS)

@@ -26,6 +26,12 @@ const cfg_def_t config_table[] = {
     {"drain.idle.ms", CFG_INT, "2000", 100, 600000, 0, CFG_CONSUMER, "With --drain: exit once caught up and idle this long."},
     {"startup.timeout.ms", CFG_INT, "60000", 1000, 86400000, 0, CFG_BOTH, "How long startup waits for PostgreSQL before exiting with code 3."},
     {"kafka.timeout.ms", CFG_INT, "10000", 100, 600000, 0, CFG_BOTH, "Bound on librdkafka calls (metadata, commit, flush)."},
+    {"extract.taxonomy", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Taxonomy JSON file for domain tags; empty means the one built in (schema/taxonomy.json)."},
+    {"extract.gazetteer", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Optional gazetteer file (Name<TAB>type lines) for entities."},
+    {"cluster.threshold", CFG_FLOAT, "0", 0, 1, 0, CFG_CONSUMER, "Similarity to join a story cluster; 0 means the tuned default."},
+    {"cluster.window.hours", CFG_INT, "72", 1, 8760, 0, CFG_CONSUMER, "Clusters idle this long in event time close."},
+    {"cluster.cache.max", CFG_INT, "50000", 100, 10000000, 0, CFG_CONSUMER, "Most recent clusters loaded from PostgreSQL at startup."},
+    {"cluster.refresh.ms", CFG_INT, "5000", 100, 3600000, 1, CFG_CONSUMER, "How often clusters changed by other instances are read back."},
     {"log.level", CFG_STR, "info", 0, 0, 1, CFG_BOTH, "debug, info, warn or error."},
     {"log.format", CFG_STR, "json", 0, 0, 1, CFG_BOTH, "json or logfmt."},
 };
@@ -106,6 +112,12 @@ static const char *value_problem(const cfg_def_t *d, const char *value)
     if (d->type == CFG_INT) {
         if (parse_long(value, &l) != 0) return "not an integer";
         if (l < d->min || l > d->max) return "out of range";
+    } else if (d->type == CFG_FLOAT) {
+        char *end;
+        errno = 0;
+        double f = strtod(value, &end);
+        if (errno || end == value || *end) return "not a number";
+        if (f < (double)d->min || f > (double)d->max) return "out of range";
     } else if (d->type == CFG_BOOL) {
         if (parse_bool(value, &b) != 0) return "not a boolean";
     } else if (!strcmp(d->name, "log.level")) {
@@ -303,6 +315,11 @@ int config_bool(const config_t *c, const char *name)
     return b;
 }
 
+double config_float(const config_t *c, const char *name)
+{
+    return strtod(config_str(c, name), NULL);
+}
+
 size_t config_kafka_count(const config_t *c) { return c->kafka_n; }
 
 void config_kafka_get(const config_t *c, size_t i, const char **key, const char **val)
@@ -334,7 +351,7 @@ void config_dump(const config_t *c, FILE *out)
 
 void config_print_reference(FILE *out)
 {
-    static const char *const types[] = {"string", "int", "bool", "secret"};
+    static const char *const types[] = {"string", "int", "bool", "secret", "float"};
     fprintf(out, "| setting | environment | type | default | reload | meaning |\n");
     fprintf(out, "|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < config_table_len; i++) {

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum { CFG_STR = 0, CFG_INT, CFG_BOOL, CFG_SECRET } cfg_type_t;
+typedef enum { CFG_STR = 0, CFG_INT, CFG_BOOL, CFG_SECRET, CFG_FLOAT } cfg_type_t;
 
 enum { CFG_CONSUMER = 1, CFG_PRODUCER = 2, CFG_BOTH = 3 };
 
@@ -27,7 +27,7 @@ typedef struct {
     const char *name;
     cfg_type_t type;
     const char *def;   /* default, as text */
-    long min, max;     /* bounds for CFG_INT */
+    long min, max;     /* bounds for CFG_INT and CFG_FLOAT */
     int reloadable;    /* may change without a restart (documented; SIGHUP reload) */
     int programs;      /* CFG_CONSUMER | CFG_PRODUCER */
     const char *doc;
@@ -60,6 +60,7 @@ int config_add_kafka(config_t *c, const char *kv, char *err, size_t errlen);
 const char *config_str(const config_t *c, const char *name); /* never NULL */
 long config_int(const config_t *c, const char *name);
 int config_bool(const config_t *c, const char *name);
+double config_float(const config_t *c, const char *name);
 
 /* librdkafka pass-through properties, in the order given. */
 size_t config_kafka_count(const config_t *c);

@@ -9,6 +9,9 @@ static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 {
     (void)rk;
     log_level_t lv = level <= 3 ? LOG_ERROR : level <= 4 ? LOG_WARN : level <= 6 ? LOG_INFO : LOG_DEBUG;
+    /* One -X list configures every client of the process (kcat style), so a
+     * consumer property reaching the dead-letter producer is expected. */
+    if (strstr(buf, "property and will be ignored by this")) lv = LOG_DEBUG;
     if (!LOG_ENABLED(lv)) return;
     log_kv(lv, buf, "facility", fac, "from", "librdkafka", NULL);
 }

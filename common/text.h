@@ -40,4 +40,10 @@ size_t text_normalize(const char *s, size_t len, char *out, size_t outlen);
  * Unknown languages have no stopwords. */
 int text_is_stopword(const char *norm, size_t len, const char *lang);
 
+/* The i-th stopword of lang (from 0), NULL past the end or for a language
+ * without a list; for callers that fold stopwords into their own tables.
+ * Languages sharing a list return the same pointers, so comparing
+ * text_stopword(a, 0) with text_stopword(b, 0) tells whether a and b do. */
+const char *text_stopword(const char *lang, size_t i);
+
 #endif

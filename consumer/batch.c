@@ -17,11 +17,21 @@ typedef struct {
     const char *err_class, *err_stage;
     char err_msg[256];
     int attempts;
+    cJSON *extraction;       /* owned; NULL until extracted */
+    char *extraction_json;   /* owned */
+    int64_t cluster_id;      /* 0 until clustered */
+    cluster_term_t *cterms;  /* owned, with owned term strings */
+    size_t n_cterms;
 } item_t;
 
+/* The heaviest terms of an event's increment that are written to the
+ * shared cluster state; the tail adds little and costs rows. */
+#define CLUSTER_TERMS_PER_EVENT 24
+
 struct batch {
-    store_t *store;
-    dlq_t *dlq;
+    batch_stages_t st;
+    cluster_merge_t *merges; /* engine merges not yet durable, in order */
+    size_t n_merges, merges_cap;
     char *group;
     char *dlq_topic; /* NULL: <topic>.dlq */
     long kafka_timeout_ms;
@@ -39,12 +49,11 @@ struct batch {
     batch_stats_t stats;
 };
 
-batch_t *batch_new(const config_t *cfg, store_t *store, dlq_t *dlq)
+batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages)
 {
     batch_t *b = calloc(1, sizeof(*b));
     if (!b) return NULL;
-    b->store = store;
-    b->dlq = dlq;
+    b->st = *stages;
     b->group = strdup(config_str(cfg, "group"));
     const char *dt = config_str(cfg, "dlq.topic");
     b->dlq_topic = *dt ? strdup(dt) : NULL;
@@ -58,6 +67,14 @@ batch_t *batch_new(const config_t *cfg, store_t *store, dlq_t *dlq)
 
 static void item_clear(item_t *it)
 {
+    cJSON_Delete(it->extraction);
+    cJSON_free(it->extraction_json);
+    for (size_t i = 0; i < it->n_cterms; i++) free((char *)it->cterms[i].term);
+    free(it->cterms);
+    it->extraction = NULL;
+    it->extraction_json = NULL;
+    it->cterms = NULL;
+    it->n_cterms = 0;
     event_clear(&it->ev);
     if (it->msg) rd_kafka_message_destroy(it->msg);
     it->msg = NULL;
@@ -73,6 +90,7 @@ void batch_destroy(batch_t *b)
     free(b->letters);
     free(b->dlq_names);
     free(b->offs);
+    free(b->merges);
     free(b->out.topics);
     free(b->out.partitions);
     free(b->out.next);
@@ -169,10 +187,99 @@ static int send_dead_letters(batch_t *b, char *err, size_t errlen)
                                           it->err_stage, it->err_msg, it->attempts};
     }
     if (nl == 0) return 0;
-    if (dlq_send(b->dlq, b->letters, nl, b->kafka_timeout_ms, err, errlen) != 0) return -1;
+    if (dlq_send(b->st.dlq, b->letters, nl, b->kafka_timeout_ms, err, errlen) != 0) return -1;
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].state == ITEM_DEAD) b->items[i].dlq_acked = 1;
     return 0;
+}
+
+/* Stage extract: the built-in extractor, once per event (kept across
+ * retries of the batch). A failure of the extractor on one event's input is
+ * that event's permanent fault. */
+static void stage_extract(batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_OK || it->extraction_json) continue;
+        extract_input_t in = {it->ev.kind, it->ev.title, it->ev.text, it->ev.source,
+                              it->ev.lang, it->ev.repo, it->ev.tags};
+        char err[256];
+        it->extraction = extractor_run(b->st.extractor, &in, err, sizeof(err));
+        if (it->extraction) it->extraction_json = cJSON_PrintUnformatted(it->extraction);
+        if (!it->extraction_json) {
+            mark_dead(it, "extract_failed", "extract", err);
+            continue;
+        }
+    }
+}
+
+static int term_weight_desc(const void *a, const void *b)
+{
+    double x = ((const cluster_term_t *)a)->weight, y = ((const cluster_term_t *)b)->weight;
+    return x < y ? 1 : x > y ? -1 : strcmp(((const cluster_term_t *)a)->term, ((const cluster_term_t *)b)->term);
+}
+
+static int remember_merge(batch_t *b, cluster_merge_t m)
+{
+    if (b->n_merges == b->merges_cap) {
+        size_t cap = b->merges_cap ? b->merges_cap * 2 : 16;
+        cluster_merge_t *n = realloc(b->merges, cap * sizeof(*n));
+        if (!n) return -1;
+        b->merges = n;
+        b->merges_cap = cap;
+    }
+    b->merges[b->n_merges++] = m;
+    return 0;
+}
+
+/* Stage cluster: each event joins or founds a story cluster, in arrival
+ * order. The increment (its heaviest terms) travels with the row, so the
+ * shared state in PostgreSQL gets it in the same transaction. */
+static int stage_cluster(batch_t *b, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_OK || it->cluster_id) continue;
+        const char *names[64];
+        size_t nn = 0;
+        const cJSON *ents = cJSON_GetObjectItemCaseSensitive(it->extraction, "entities");
+        for (const cJSON *e = ents ? ents->child : NULL; e && nn < 64; e = e->next) {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+            if (cJSON_IsString(name)) names[nn++] = name->valuestring;
+        }
+        cluster_doc_t doc = {it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, nn,
+                             it->ev.published_at_us};
+        cluster_result_t res;
+        if (cluster_engine_add(b->st.clusters, &doc, &res, err, errlen) != 0) return -1;
+        size_t n = res.delta.n_terms;
+        cluster_term_t *t = malloc((n ? n : 1) * sizeof(*t));
+        if (!t) goto oom;
+        memcpy(t, res.delta.terms, n * sizeof(*t));
+        qsort(t, n, sizeof(*t), term_weight_desc);
+        if (n > CLUSTER_TERMS_PER_EVENT) n = CLUSTER_TERMS_PER_EVENT;
+        for (size_t k = 0; k < n; k++) {
+            t[k].term = strdup(t[k].term);
+            if (!t[k].term) {
+                for (size_t j = 0; j < k; j++) free((char *)t[j].term);
+                free(t);
+                goto oom;
+            }
+        }
+        it->cterms = t;
+        it->n_cterms = n;
+        it->cluster_id = res.cluster_id;
+        for (size_t m = 0; m < res.n_merges; m++) {
+            if (remember_merge(b, res.merges[m]) != 0) goto oom;
+            /* Events of this batch already placed in the absorbed cluster
+             * follow it (their rows are written with the survivor's id). */
+            for (size_t j = 0; j <= i; j++)
+                if (b->items[j].cluster_id == res.merges[m].from) b->items[j].cluster_id = res.merges[m].into;
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory clustering");
+    return -1;
 }
 
 static int collect_offsets(batch_t *b)
@@ -221,6 +328,8 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < b->n; i++) b->items[i].attempts++;
+    stage_extract(b);
+    if (stage_cluster(b, err, errlen) != 0) goto transient;
 
     for (int round = 0;; round++) {
         if (send_dead_letters(b, err, errlen) != 0) goto transient;
@@ -240,15 +349,23 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             r->topic = rd_kafka_topic_name(it->msg->rkt);
             r->partition = it->msg->partition;
             r->offset = it->msg->offset;
+            r->extraction_json = it->extraction_json;
+            r->extracted_by = "builtin";
+            r->extractor_version = EXTRACTOR_BUILTIN_VERSION;
+            r->cluster_id = it->cluster_id;
+            r->cluster_terms = it->cterms;
+            r->n_cluster_terms = it->n_cterms;
         }
-        store_rc_t rc = store_batch_commit(b->store, b->group, b->rows, nrows, b->dead, ndead,
-                                           b->offs, (size_t)noffs, err, errlen);
+        store_cluster_ops_t ops = {b->merges, b->n_merges, b->st.instance};
+        store_rc_t rc = store_batch_commit(b->st.store, b->group, b->rows, nrows, b->dead, ndead,
+                                           b->offs, (size_t)noffs, &ops, err, errlen);
         if (rc == STORE_OK) {
             size_t inserted = 0;
             for (size_t i = 0; i < nrows; i++) inserted += b->rows[i].inserted;
             b->stats.persisted += inserted;
             b->stats.duplicates += nrows - inserted;
             b->stats.dead += ndead;
+            b->n_merges = 0;
             break;
         }
         if (rc == STORE_TRANSIENT || round >= 3) goto transient;

@@ -2,7 +2,7 @@
  *
  *   add:   decode + validate each message as it arrives (permanent failures
  *          are marked for the dead-letter topic, never dropped);
- *   flush: extract -> dead letters (acknowledged) -> one PostgreSQL
+ *   flush: extract -> cluster -> dead letters (acknowledged) -> one PostgreSQL
  *          transaction (rows, dead-letter mirror, next offsets) -> hand the
  *          offsets back for the Kafka mirror commit.
  *
@@ -17,8 +17,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "dlq.h"
+#include "extract/extract.h"
 #include "store.h"
 
 typedef struct batch batch_t;
@@ -35,8 +37,16 @@ typedef struct {
     size_t n;
 } batch_offsets_t;
 
-/* Borrows store and dlq; they must outlive the batch. */
-batch_t *batch_new(const config_t *cfg, store_t *store, dlq_t *dlq);
+/* The stages a batch borrows; each must outlive the batch. */
+typedef struct {
+    store_t *store;
+    dlq_t *dlq;
+    const extractor_t *extractor;
+    cluster_engine_t *clusters;
+    const char *instance; /* this consumer's name, recorded on clusters */
+} batch_stages_t;
+
+batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages);
 void batch_destroy(batch_t *b);
 
 /* Takes ownership of m. */

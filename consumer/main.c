@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "cluster.h"
 #include "config.h"
 #include "dlq.h"
 #include "fault.h"
@@ -30,6 +31,10 @@ typedef struct {
     dlq_t *dlq;
     batch_t *batch;
     source_t *source;
+    extractor_t *extractor;
+    cluster_engine_t *clusters;
+    char instance[300];
+    int64_t clusters_since_us;
     uint64_t seed;
 } consumer_t;
 
@@ -82,6 +87,53 @@ static int startup_database(consumer_t *c)
         if (signal_shutdown || now_ms() + delay > deadline) return -1;
         struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+    }
+}
+
+/* Seeds IDF from what is loaded: a term of a cluster's centroid counts as
+ * appearing in that cluster's documents. Approximate, but far better than
+ * starting a restarted instance with no document frequencies at all. */
+typedef struct {
+    consumer_t *c;
+    uint64_t docs;
+    size_t loaded;
+} cluster_load_t;
+
+static void on_cluster_loaded(void *opaque, const cluster_state_t *st)
+{
+    cluster_load_t *l = opaque;
+    char err[256];
+    if (cluster_engine_load(l->c->clusters, st, err, sizeof(err)) != 0) return;
+    l->loaded++;
+    l->docs += (uint64_t)st->docs;
+    const char *terms[256];
+    uint64_t dfs[256];
+    size_t n = st->n_terms < 256 ? st->n_terms : 256;
+    for (size_t i = 0; i < n; i++) {
+        terms[i] = st->terms[i].term;
+        dfs[i] = (uint64_t)st->docs;
+    }
+    cluster_engine_add_df(l->c->clusters, 0, terms, dfs, n, err, sizeof(err));
+}
+
+/* Reads clusters into the engine's cache: at startup all recent ones, later
+ * only those other instances changed, so instances converge on one set. */
+static void refresh_clusters(consumer_t *c, int startup)
+{
+    cluster_load_t l = {c, 0, 0};
+    char err[512];
+    if (store_clusters_load(c->store, startup ? NULL : c->instance, &c->clusters_since_us,
+                            startup ? config_int(c->cfg, "cluster.cache.max") : 10000, 64,
+                            on_cluster_loaded, &l, err, sizeof(err)) != STORE_OK) {
+        log_kv(LOG_WARN, "reading clusters from the database failed; continuing with the cache", "error", err, NULL);
+        return;
+    }
+    char err2[256];
+    if (l.docs) cluster_engine_add_df(c->clusters, l.docs, NULL, NULL, 0, err2, sizeof(err2));
+    if (l.loaded) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", l.loaded);
+        log_kv(startup ? LOG_INFO : LOG_DEBUG, "clusters loaded", "clusters", n, NULL);
     }
 }
 
@@ -175,7 +227,9 @@ static int run_loop(consumer_t *c, int drain)
     long batch_size = config_int(c->cfg, "batch.size");
     long batch_ms = config_int(c->cfg, "batch.timeout.ms");
     long idle_ms = config_int(c->cfg, "drain.idle.ms");
+    long refresh_ms = config_int(c->cfg, "cluster.refresh.ms");
     long batch_deadline = 0, last_activity = now_ms(), last_progress = now_ms();
+    long last_refresh = now_ms();
     char err[512];
     for (;;) {
         if (signal_shutdown) return -1;
@@ -197,6 +251,10 @@ static int run_loop(consumer_t *c, int drain)
         if (n > 0 && ((long)n >= batch_size || now >= batch_deadline)) {
             if (flush_until_durable(c, 0) != 0) return -1;
         }
+        if (batch_count(c->batch) == 0 && now - last_refresh >= refresh_ms) {
+            refresh_clusters(c, 0);
+            last_refresh = now;
+        }
         if (now - last_progress >= 10000) {
             log_progress(c);
             last_progress = now;
@@ -213,9 +271,24 @@ static int cmd_run(consumer_t *c, int drain)
     if (startup_database(c) != 0)
         return finish(signal_shutdown ? EXIT_OK : EXIT_STARTUP,
                       signal_shutdown ? "signal during startup" : "database not reachable within startup.timeout.ms (setting db)");
+    const char *tax = config_str(c->cfg, "extract.taxonomy"), *gaz = config_str(c->cfg, "extract.gazetteer");
+    c->extractor = extractor_new(*tax ? tax : NULL, *gaz ? gaz : NULL, err, sizeof(err));
+    if (!c->extractor) {
+        char e2[700];
+        snprintf(e2, sizeof(e2), "settings extract.taxonomy/extract.gazetteer: %s", err);
+        return finish(EXIT_USAGE, e2);
+    }
+    cluster_config_t ccfg;
+    cluster_config_default(&ccfg);
+    if (config_float(c->cfg, "cluster.threshold") > 0) ccfg.assign_threshold = config_float(c->cfg, "cluster.threshold");
+    ccfg.window_us = (int64_t)config_int(c->cfg, "cluster.window.hours") * 3600 * 1000000;
+    c->clusters = cluster_engine_new(&ccfg, err, sizeof(err));
+    if (!c->clusters) return finish(EXIT_USAGE, err);
+    refresh_clusters(c, 1);
     c->dlq = dlq_new(c->cfg, config_str(c->cfg, "group"), err, sizeof(err));
     if (!c->dlq) return finish(EXIT_USAGE, err);
-    c->batch = batch_new(c->cfg, c->store, c->dlq);
+    batch_stages_t stages = {c->store, c->dlq, c->extractor, c->clusters, c->instance};
+    c->batch = batch_new(c->cfg, &stages);
     if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
     c->source = source_new(c->cfg, &hooks, err, sizeof(err));
@@ -320,6 +393,9 @@ int main(int argc, char **argv)
 
     consumer_t c = {0};
     c.seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    char host[256] = "unknown";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(c.instance, sizeof(c.instance), "%s-%d", host, (int)getpid());
     c.cfg = config_new(CFG_CONSUMER);
     if (!c.cfg) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     int rc = EXIT_OK;
@@ -364,6 +440,8 @@ int main(int argc, char **argv)
 out:
     source_destroy(c.source);
     batch_destroy(c.batch);
+    cluster_engine_destroy(c.clusters);
+    extractor_destroy(c.extractor);
     dlq_destroy(c.dlq);
     store_destroy(c.store);
     config_destroy(c.cfg);

@@ -12,7 +12,7 @@
 #include "buf.h"
 #include "fault.h"
 #include "log.h"
-#include "migrations.h"
+#include "embedded.h"
 
 /* Arbitrary constant: the advisory lock that serialises migrations. */
 #define MIGRATION_LOCK_KEY "7385610301"
@@ -203,12 +203,18 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
         drop_connection(s);
         return STORE_TRANSIENT;
     }
-    /* The staging table for COPY lives as long as the connection. */
+    /* The staging tables for COPY live as long as the connection and empty
+     * themselves at every commit. */
     char sql[512];
     snprintf(sql, sizeof(sql),
-             "CREATE TEMP TABLE IF NOT EXISTS events_stage AS SELECT %s FROM events WITH NO DATA",
+             "CREATE TEMP TABLE IF NOT EXISTS events_stage ON COMMIT DELETE ROWS AS SELECT %s "
+             "FROM events WITH NO DATA",
              EVENT_COLUMNS);
-    if (exec_ok(s, sql, 0, NULL, err, errlen) != 0) {
+    if (exec_ok(s, sql, 0, NULL, err, errlen) != 0 ||
+        exec_ok(s,
+                "CREATE TEMP TABLE IF NOT EXISTS cluster_stage (event_id text, cluster_id bigint, "
+                "term text, weight double precision) ON COMMIT DELETE ROWS",
+                0, NULL, err, errlen) != 0) {
         /* Before the first migration there is no events table yet: fine. */
         if (strcmp(s->sqlstate, "42P01") == 0) return STORE_OK;
         drop_connection(s);
@@ -321,32 +327,32 @@ static void row_scratch_free(row_scratch_t *sc)
     cJSON_free(sc->tags);
 }
 
-/* Sends every row to events_stage by COPY. */
-static int copy_rows(store_t *s, store_row_t *rows, size_t nrows, char *err, size_t errlen)
+/* Appends one COPY text-format line. */
+static void copy_line(buf_t *b, const char *const *v, int n)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "COPY events_stage (%s) FROM STDIN", EVENT_COLUMNS);
+    for (int c = 0; c < n; c++) {
+        if (c) buf_append(b, "\t", 1);
+        if (v[c]) buf_copy_field(b, v[c]);
+        else buf_append(b, "\\N", 2);
+    }
+    buf_append(b, "\n", 1);
+}
+
+/* COPY ... FROM STDIN: sql names the table and columns; fill(opaque, i, b)
+ * appends line i (or nothing). Data goes out in chunks of about 1 MB. */
+static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, size_t, buf_t *),
+                   void *opaque, char *err, size_t errlen)
+{
     long deadline = now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
     if (!PQsendQuery(s->conn, sql)) return check(s, NULL, PGRES_COPY_IN, err, errlen, 0);
     PGresult *r = finish_command(s, deadline);
     if (check(s, r, PGRES_COPY_IN, err, errlen, 0) != 0) return -1;
-
     buf_t *b = &s->copy;
     buf_reset(b);
-    for (size_t i = 0; i < nrows; i++) {
-        if (rows[i].rejected) continue;
-        const char *v[NCOLS];
-        row_scratch_t sc;
-        row_values(&rows[i], &sc, v);
-        for (int c = 0; c < NCOLS; c++) {
-            if (c) buf_append(b, "\t", 1);
-            if (v[c]) buf_copy_field(b, v[c]);
-            else buf_append(b, "\\N", 2);
-        }
-        buf_append(b, "\n", 1);
-        row_scratch_free(&sc);
-        if (b->len >= (1 << 20) || i + 1 == nrows) {
-            if (b->failed || PQputCopyData(s->conn, b->data, (int)b->len) != 1) {
+    for (size_t i = 0; i < n; i++) {
+        fill(opaque, i, b);
+        if (b->len >= (1 << 20) || i + 1 == n) {
+            if (b->failed || (b->len && PQputCopyData(s->conn, b->data, (int)b->len) != 1)) {
                 PQputCopyEnd(s->conn, "client failed");
                 snprintf(err, errlen, "COPY failed: %s", b->failed ? "out of memory" : PQerrorMessage(s->conn));
                 finish_command(s, deadline);
@@ -358,6 +364,30 @@ static int copy_rows(store_t *s, store_row_t *rows, size_t nrows, char *err, siz
     if (PQputCopyEnd(s->conn, NULL) != 1) return check(s, NULL, PGRES_COMMAND_OK, err, errlen, 0);
     r = finish_command(s, deadline);
     return check(s, r, PGRES_COMMAND_OK, err, errlen, 0);
+}
+
+static void fill_event(void *opaque, size_t i, buf_t *b)
+{
+    store_row_t *r = &((store_row_t *)opaque)[i];
+    if (r->rejected) return;
+    const char *v[NCOLS];
+    row_scratch_t sc;
+    row_values(r, &sc, v);
+    copy_line(b, v, NCOLS);
+    row_scratch_free(&sc);
+}
+
+static void fill_cluster_terms(void *opaque, size_t i, buf_t *b)
+{
+    store_row_t *r = &((store_row_t *)opaque)[i];
+    if (r->rejected || !r->cluster_id) return;
+    char cid[24], w[40];
+    snprintf(cid, sizeof(cid), "%lld", (long long)r->cluster_id);
+    for (size_t t = 0; t < r->n_cluster_terms; t++) {
+        snprintf(w, sizeof(w), "%.17g", r->cluster_terms[t].weight);
+        const char *v[] = {r->ev->id, cid, r->cluster_terms[t].term, w};
+        copy_line(b, v, 4);
+    }
 }
 
 static const char INSERT_ONE[] =
@@ -402,7 +432,8 @@ static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, char *er
 
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
-                              size_t noffs, char *err, size_t errlen)
+                              size_t noffs, const store_cluster_ops_t *cl, char *err,
+                              size_t errlen)
 {
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
     size_t live = 0;
@@ -414,13 +445,39 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
     if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) goto fail;
     if (live > 0) {
         in_rows = 1;
-        if (copy_rows(s, rows, nrows, err, errlen) != 0) goto fail;
-        char sql[1024];
+        char sql[2048];
+        snprintf(sql, sizeof(sql), "COPY events_stage (%s) FROM STDIN", EVENT_COLUMNS);
+        if (copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0 ||
+            copy_in(s, "COPY cluster_stage (event_id, cluster_id, term, weight) FROM STDIN", nrows,
+                    fill_cluster_terms, rows, err, errlen) != 0)
+            goto fail;
+        /* One statement: only rows that are new (not re-deliveries) bring
+         * their tags, facts and cluster increments, so a re-delivered event
+         * is never counted twice. */
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO events (%s) SELECT %s FROM events_stage ON CONFLICT (id) DO NOTHING "
-                 "RETURNING id",
+                 "WITH ins AS (INSERT INTO events (%s) SELECT %s FROM events_stage "
+                 "ON CONFLICT (id) DO NOTHING RETURNING id, extraction, cluster_id, published_at, title), "
+                 "tags AS (INSERT INTO event_tags (event_id, tag) SELECT ins.id, t FROM ins, "
+                 "jsonb_array_elements_text(coalesce(ins.extraction->'tags', '[]')) t ON CONFLICT DO NOTHING), "
+                 "facts AS (INSERT INTO facts (event_id, idx, subject, predicate, object, amount, currency) "
+                 "SELECT ins.id, f.ord, f.v->>'subject', f.v->>'predicate', f.v->>'object', "
+                 "(f.v->>'amount')::double precision, f.v->>'currency' FROM ins, "
+                 "jsonb_array_elements(coalesce(ins.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord) "
+                 "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING), "
+                 "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by) "
+                 "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1 "
+                 "FROM ins WHERE cluster_id IS NOT NULL GROUP BY cluster_id "
+                 "ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "
+                 "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "
+                 "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "
+                 "updated_by = EXCLUDED.updated_by, updated_at = now()), "
+                 "ct AS (INSERT INTO cluster_terms (cluster_id, term, weight) "
+                 "SELECT c.cluster_id, c.term, sum(c.weight) FROM cluster_stage c JOIN ins ON ins.id = c.event_id "
+                 "GROUP BY 1, 2 ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight) "
+                 "SELECT id FROM ins",
                  EVENT_COLUMNS, EVENT_COLUMNS);
-        PGresult *r = exec_params(s, sql, 0, NULL);
+        const char *p1[] = {cl && cl->instance ? cl->instance : ""};
+        PGresult *r = exec_params(s, sql, 1, p1);
         if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
         /* Mark new rows: ids are unique per batch only after dedup, so
          * match on id (first unmarked occurrence). */
@@ -434,7 +491,6 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
             }
         }
         PQclear(r);
-        if (exec_ok(s, "TRUNCATE events_stage", 0, NULL, err, errlen) != 0) goto fail;
         in_rows = 0;
     }
     for (size_t i = 0; i < ndead; i++) {
@@ -448,6 +504,28 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                     "error_class, error_stage, error_message, dlq_topic) VALUES ($1, $2, $3, $4, "
                     "$5, $6, $7, $8) ON CONFLICT DO NOTHING",
                     8, p, err, errlen) != 0)
+            goto fail;
+    }
+    for (size_t i = 0; cl && i < cl->n_merges; i++) {
+        char from[24], into[24];
+        snprintf(from, sizeof(from), "%lld", (long long)cl->merges[i].from);
+        snprintf(into, sizeof(into), "%lld", (long long)cl->merges[i].into);
+        const char *p[] = {from, into, cl->instance ? cl->instance : ""};
+        /* The absorbed cluster's sums move to the survivor, its events
+         * follow, and it stays behind as a pointer for late increments. */
+        if (exec_ok(s,
+                    "WITH moved AS (DELETE FROM cluster_terms WHERE cluster_id = $1 RETURNING term, weight) "
+                    "INSERT INTO cluster_terms (cluster_id, term, weight) SELECT $2, term, weight FROM moved "
+                    "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight",
+                    2, p, err, errlen) != 0 ||
+            exec_ok(s,
+                    "WITH gone AS (UPDATE clusters SET merged_into = $2, updated_by = $3, updated_at = now() "
+                    "WHERE id = $1 AND merged_into IS NULL RETURNING docs, first_seen, last_seen) "
+                    "UPDATE clusters c SET docs = c.docs + gone.docs, first_seen = LEAST(c.first_seen, gone.first_seen), "
+                    "last_seen = GREATEST(c.last_seen, gone.last_seen), updated_by = $3, updated_at = now() "
+                    "FROM gone WHERE c.id = $2",
+                    3, p, err, errlen) != 0 ||
+            exec_ok(s, "UPDATE events SET cluster_id = $2 WHERE cluster_id = $1", 2, p, err, errlen) != 0)
             goto fail;
     }
     for (size_t i = 0; i < noffs; i++) {
@@ -476,4 +554,56 @@ fail:
     }
     for (size_t i = 0; i < nrows; i++) rows[i].inserted = 0;
     return STORE_TRANSIENT;
+}
+
+store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_us,
+                               long max_clusters, long max_terms,
+                               void (*fn)(void *opaque, const cluster_state_t *st),
+                               void *opaque, char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    char since[32], maxc[24], maxt[24];
+    snprintf(since, sizeof(since), "%lld", (long long)*since_us);
+    snprintf(maxc, sizeof(maxc), "%ld", max_clusters);
+    snprintf(maxt, sizeof(maxt), "%ld", max_terms);
+    const char *p[] = {exclude ? exclude : "", since, maxc, maxt};
+    PGresult *r = exec_params(
+        s,
+        "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "
+        "t.term, t.weight, (extract(epoch FROM now()) * 1000000)::bigint "
+        "FROM (SELECT id, docs, last_seen FROM clusters WHERE merged_into IS NULL AND updated_by <> $1 "
+        "AND updated_at > to_timestamp($2::bigint / 1000000.0) "
+        "ORDER BY last_seen DESC NULLS LAST, id LIMIT $3::bigint) c "
+        "CROSS JOIN LATERAL (SELECT term, weight FROM cluster_terms WHERE cluster_id = c.id "
+        "ORDER BY weight DESC, term LIMIT $4::bigint) t ORDER BY c.id, t.term",
+        4, p);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    int n = PQntuples(r);
+    cluster_term_t *terms = malloc(sizeof(*terms) * (size_t)(max_terms > 0 ? max_terms : 1));
+    if (!terms) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    int i = 0;
+    while (i < n) {
+        cluster_state_t st = {0};
+        st.id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        st.docs = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        int64_t seen = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        st.last_seen_us = seen < 0 ? CLUSTER_TIME_NONE : seen;
+        size_t k = 0;
+        for (; i < n && strtoll(PQgetvalue(r, i, 0), NULL, 10) == st.id; i++)
+            if ((long)k < max_terms)
+                terms[k++] = (cluster_term_t){PQgetvalue(r, i, 3), strtod(PQgetvalue(r, i, 4), NULL)};
+        st.terms = terms;
+        st.n_terms = k;
+        fn(opaque, &st);
+    }
+    /* Rewind a little: a transaction that started before this read may
+     * commit after it with an earlier updated_at. Re-reading is harmless. */
+    if (n > 0) *since_us = strtoll(PQgetvalue(r, 0, 5), NULL, 10) - 5000000;
+    free(terms);
+    PQclear(r);
+    return STORE_OK;
 }

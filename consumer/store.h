@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster.h"
 #include "event.h"
 
 typedef enum {
@@ -39,6 +40,8 @@ typedef struct {
     const char *extracted_by;
     const char *extractor_version;
     int64_t cluster_id;            /* 0: none */
+    const cluster_term_t *cluster_terms; /* this event's increment to its cluster */
+    size_t n_cluster_terms;
     /* out */
     int inserted;                  /* 1 when the row is new (not a re-delivery) */
     int rejected;                  /* 1 when this row alone fails (STORE_REJECTED) */
@@ -52,6 +55,14 @@ typedef struct {
     int64_t offset;
     const char *error_class, *error_stage, *error_message, *dlq_topic;
 } store_dead_t;
+
+/* The consumer instance's name, recorded on the clusters it updates so
+ * that refreshes read only what other instances changed. */
+typedef struct {
+    const cluster_merge_t *merges; /* applied in order, after the rows */
+    size_t n_merges;
+    const char *instance;
+} store_cluster_ops_t;
 
 /* Does not connect; the first call that needs the database does. */
 store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
@@ -80,6 +91,17 @@ store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *off
  * without them. */
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
-                              size_t noffs, char *err, size_t errlen);
+                              size_t noffs, const store_cluster_ops_t *cl, char *err,
+                              size_t errlen);
+
+/* Reads active clusters (not merged away) changed after *since_us (0: any)
+ * by an instance other than exclude (NULL: any), most recent first, at most
+ * max_clusters, each with its max_terms heaviest terms, and hands each to
+ * fn. *since_us is advanced to the database's clock at the time of reading,
+ * for the next refresh. fn's state is borrowed for the call only. */
+store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_us,
+                               long max_clusters, long max_terms,
+                               void (*fn)(void *opaque, const cluster_state_t *st),
+                               void *opaque, char *err, size_t errlen);
 
 #endif
