@@ -32,6 +32,8 @@ const cfg_def_t config_table[] = {
     {"cluster.window.hours", CFG_INT, "72", 1, 8760, 0, CFG_CONSUMER, "Clusters idle this long in event time close."},
     {"cluster.cache.max", CFG_INT, "50000", 100, 10000000, 0, CFG_CONSUMER, "Most recent clusters loaded from PostgreSQL at startup."},
     {"cluster.refresh.ms", CFG_INT, "5000", 100, 3600000, 1, CFG_CONSUMER, "How often clusters changed by other instances are read back."},
+    {"trend.window.days", CFG_INT, "7", 1, 365, 0, CFG_CONSUMER, "Trends are formed from clusters active in this window (event time)."},
+    {"trend.refresh.ms", CFG_INT, "30000", 1000, 86400000, 1, CFG_CONSUMER, "How often trends are recomputed and stored."},
     {"log.level", CFG_STR, "info", 0, 0, 1, CFG_BOTH, "debug, info, warn or error."},
     {"log.format", CFG_STR, "json", 0, 0, 1, CFG_BOTH, "json or logfmt."},
 };

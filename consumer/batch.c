@@ -7,7 +7,8 @@
 #include "event.h"
 #include "log.h"
 
-typedef enum { ITEM_OK = 0, ITEM_DEAD } item_state_t;
+/* ITEM_KNOWN: already stored (a re-delivery or a replay): no work, no row. */
+typedef enum { ITEM_OK = 0, ITEM_DEAD, ITEM_KNOWN } item_state_t;
 
 typedef struct {
     rd_kafka_message_t *msg; /* owned */
@@ -17,6 +18,7 @@ typedef struct {
     const char *err_class, *err_stage;
     char err_msg[256];
     int attempts;
+    int checked;             /* looked up in the store already */
     cJSON *extraction;       /* owned; NULL until extracted */
     char *extraction_json;   /* owned */
     int64_t cluster_id;      /* 0 until clustered */
@@ -42,6 +44,8 @@ struct batch {
     store_dead_t *dead;
     dlq_letter_t *letters;
     char (*dlq_names)[256];
+    const char **ids;
+    unsigned char *known;
     size_t scratch_cap;
     store_offset_t *offs;
     batch_offsets_t out;
@@ -89,6 +93,8 @@ void batch_destroy(batch_t *b)
     free(b->dead);
     free(b->letters);
     free(b->dlq_names);
+    free(b->ids);
+    free(b->known);
     free(b->offs);
     free(b->merges);
     free(b->out.topics);
@@ -162,7 +168,11 @@ static int reserve_scratch(batch_t *b)
     if (l) b->letters = l;
     char(*nm)[256] = realloc(b->dlq_names, cap * sizeof(*nm));
     if (nm) b->dlq_names = nm;
-    if (!r || !d || !l || !nm) return -1;
+    const char **ids = realloc(b->ids, cap * sizeof(*ids));
+    if (ids) b->ids = ids;
+    unsigned char *kn = realloc(b->known, cap);
+    if (kn) b->known = kn;
+    if (!r || !d || !l || !nm || !ids || !kn) return -1;
     b->scratch_cap = cap;
     return 0;
 }
@@ -190,6 +200,67 @@ static int send_dead_letters(batch_t *b, char *err, size_t errlen)
     if (dlq_send(b->st.dlq, b->letters, nl, b->kafka_timeout_ms, err, errlen) != 0) return -1;
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].state == ITEM_DEAD) b->items[i].dlq_acked = 1;
+    return 0;
+}
+
+/* Events already stored skip every later stage: a re-delivery after a
+ * crash, or a replay, costs one lookup per batch and no paid work. */
+static uint64_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The same event twice in one batch (a producer retry, say) is one event:
+ * later copies are marked known, so it is extracted and clustered once. */
+static int mark_batch_duplicates(batch_t *b)
+{
+    size_t cap = 16;
+    while (cap < b->n * 2) cap *= 2;
+    size_t *slots = malloc(cap * sizeof(*slots)); /* item index + 1; 0 = empty */
+    if (!slots) return -1;
+    memset(slots, 0, cap * sizeof(*slots));
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_OK) continue;
+        for (size_t h = id_hash(it->ev.id) & (cap - 1);; h = (h + 1) & (cap - 1)) {
+            if (!slots[h]) {
+                slots[h] = i + 1;
+                break;
+            }
+            if (strcmp(b->items[slots[h] - 1].ev.id, it->ev.id) == 0) {
+                it->state = ITEM_KNOWN;
+                b->stats.duplicates++;
+                break;
+            }
+        }
+    }
+    free(slots);
+    return 0;
+}
+
+static int stage_skip_known(batch_t *b, char *err, size_t errlen)
+{
+    if (mark_batch_duplicates(b) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].state == ITEM_OK && !b->items[i].checked) b->ids[n++] = b->items[i].ev.id;
+    if (n == 0) return 0;
+    if (store_events_known(b->st.store, b->ids, n, b->known, err, errlen) != STORE_OK) return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_OK || it->checked) continue;
+        it->checked = 1;
+        if (b->known[k++]) {
+            it->state = ITEM_KNOWN;
+            b->stats.duplicates++;
+        }
+    }
     return 0;
 }
 
@@ -328,6 +399,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < b->n; i++) b->items[i].attempts++;
+    if (stage_skip_known(b, err, errlen) != 0) goto transient;
     stage_extract(b);
     if (stage_cluster(b, err, errlen) != 0) goto transient;
 
@@ -336,6 +408,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
         size_t nrows = 0, ndead = 0;
         for (size_t i = 0; i < b->n; i++) {
             item_t *it = &b->items[i];
+            if (it->state == ITEM_KNOWN) continue;
             if (it->state == ITEM_DEAD) {
                 b->dead[ndead++] = (store_dead_t){rd_kafka_topic_name(it->msg->rkt),
                                                   it->msg->partition, it->msg->offset,
@@ -374,7 +447,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
         size_t r = 0;
         for (size_t i = 0; i < b->n; i++) {
             item_t *it = &b->items[i];
-            if (it->state == ITEM_DEAD) continue;
+            if (it->state != ITEM_OK) continue;
             store_row_t *row = &b->rows[r++];
             if (!row->rejected) continue;
             char msg[300];

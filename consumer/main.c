@@ -23,6 +23,7 @@
 #include "signals.h"
 #include "source.h"
 #include "store.h"
+#include "trend.h"
 #include "version.h"
 
 typedef struct {
@@ -58,6 +59,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: shoal-consumer [run] [options]     consume, persist, commit\n"
             "       shoal-consumer migrate [options]   apply database migrations and exit\n"
+            "       shoal-consumer trends [--json]     print the current trends and their evidence\n"
             "options:\n"
             "  -b, --brokers LIST      Kafka bootstrap servers (SHOAL_BROKERS)\n"
             "  -t, --topics LIST       topics, comma-separated (SHOAL_TOPICS)\n"
@@ -135,6 +137,38 @@ static void refresh_clusters(consumer_t *c, int startup)
         snprintf(n, sizeof(n), "%zu", l.loaded);
         log_kv(startup ? LOG_INFO : LOG_DEBUG, "clusters loaded", "clusters", n, NULL);
     }
+}
+
+/* Recomputes trends from every instance's clusters in PostgreSQL, over the
+ * window ending at the latest event time, and stores them. */
+static void compute_trends(consumer_t *c)
+{
+    char err[512];
+    store_trend_input_t *in = NULL;
+    long window_s = config_int(c->cfg, "trend.window.days") * 86400;
+    if (store_trend_input_load(c->store, window_s, &in, err, sizeof(err)) != STORE_OK) {
+        log_kv(LOG_WARN, "trend inputs unavailable; trends not updated", "error", err, NULL);
+        return;
+    }
+    size_t n;
+    int64_t latest;
+    const trend_cluster_t *cl = store_trend_input_clusters(in, &n, &latest);
+    trend_config_t tc;
+    trend_config_default(&tc);
+    tc.window_us = (int64_t)window_s * 1000000;
+    trend_list_t *list = NULL;
+    if (trends_compute(&tc, cl, n, latest, &list, err, sizeof(err)) != 0) {
+        log_kv(LOG_WARN, "trend computation failed", "error", err, NULL);
+    } else if (store_trends_save(c->store, list, err, sizeof(err)) != STORE_OK) {
+        log_kv(LOG_WARN, "storing trends failed", "error", err, NULL);
+    } else {
+        char nt[24], ncl[24];
+        snprintf(nt, sizeof(nt), "%zu", list->n);
+        snprintf(ncl, sizeof(ncl), "%zu", n);
+        log_kv(LOG_INFO, "trends updated", "trends", nt, "clusters", ncl, NULL);
+    }
+    trend_list_destroy(list);
+    store_trend_input_free(in);
 }
 
 static void mirror_offsets(consumer_t *c, const batch_offsets_t *o)
@@ -228,6 +262,9 @@ static int run_loop(consumer_t *c, int drain)
     long batch_ms = config_int(c->cfg, "batch.timeout.ms");
     long idle_ms = config_int(c->cfg, "drain.idle.ms");
     long refresh_ms = config_int(c->cfg, "cluster.refresh.ms");
+    long trend_ms = config_int(c->cfg, "trend.refresh.ms");
+    uint64_t trended_at = 0; /* persisted count when trends were last computed */
+    long last_trend = now_ms();
     long batch_deadline = 0, last_activity = now_ms(), last_progress = now_ms();
     long last_refresh = now_ms();
     char err[512];
@@ -255,13 +292,21 @@ static int run_loop(consumer_t *c, int drain)
             refresh_clusters(c, 0);
             last_refresh = now;
         }
+        if (batch_count(c->batch) == 0 && now - last_trend >= trend_ms &&
+            batch_stats(c->batch)->persisted != trended_at) {
+            compute_trends(c);
+            trended_at = batch_stats(c->batch)->persisted;
+            last_trend = now;
+        }
         if (now - last_progress >= 10000) {
             log_progress(c);
             last_progress = now;
         }
         if (drain && batch_count(c->batch) == 0 && source_caught_up(c->source) &&
-            now - last_activity >= idle_ms)
+            now - last_activity >= idle_ms) {
+            if (batch_stats(c->batch)->persisted != trended_at) compute_trends(c);
             return EXIT_OK;
+        }
     }
 }
 
@@ -324,6 +369,64 @@ static int cmd_run(consumer_t *c, int drain)
     return finish(rc, why);
 }
 
+static void print_money(double v, const char *cur)
+{
+    const char *unit = "";
+    if (v >= 1e9) { v /= 1e9; unit = "B"; }
+    else if (v >= 1e6) { v /= 1e6; unit = "M"; }
+    else if (v >= 1e3) { v /= 1e3; unit = "K"; }
+    printf("%.1f%s %s", v, unit, cur ? cur : "");
+}
+
+/* shoal-consumer trends [--json]: the stored trends and their evidence. */
+static int cmd_trends(consumer_t *c, int json)
+{
+    char err[512], *text = NULL;
+    if (store_trends_json(c->store, &text, err, sizeof(err)) != STORE_OK)
+        return finish(EXIT_STARTUP, err);
+    if (json) {
+        printf("%s\n", text);
+        free(text);
+        return EXIT_OK;
+    }
+    cJSON *arr = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_GetArraySize(arr)) printf("no trends yet\n");
+    for (cJSON *t = arr ? arr->child : NULL; t; t = t->next) {
+        printf("%s  [%s, score %.2f, %d independent clusters, %d sources, %d events]\n",
+               cJSON_GetStringValue(cJSON_GetObjectItem(t, "title")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(t, "direction")),
+               cJSON_GetNumberValue(cJSON_GetObjectItem(t, "score")),
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItem(t, "independent")),
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItem(t, "sources")),
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItem(t, "volume")));
+        cJSON *tot;
+        cJSON_ArrayForEach(tot, cJSON_GetObjectItem(t, "totals")) {
+            if (!cJSON_GetObjectItem(tot, "total")) continue;
+            printf("  total %s: ", cJSON_GetStringValue(cJSON_GetObjectItem(tot, "predicate")));
+            print_money(cJSON_GetNumberValue(cJSON_GetObjectItem(tot, "total")),
+                        cJSON_GetStringValue(cJSON_GetObjectItem(tot, "currency")));
+            printf(" from %d subjects\n", (int)cJSON_GetNumberValue(cJSON_GetObjectItem(tot, "subjects")));
+        }
+        cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(t, "evidence")) {
+            const char *subj = cJSON_GetStringValue(cJSON_GetObjectItem(e, "subject"));
+            printf("  - %-14s ", subj ? subj : "?");
+            cJSON *amount = cJSON_GetObjectItem(e, "amount");
+            if (cJSON_IsNumber(amount)) {
+                print_money(amount->valuedouble, cJSON_GetStringValue(cJSON_GetObjectItem(e, "currency")));
+                printf("  ");
+            }
+            printf("\"%s\" (%d events, %d sources)\n",
+                   cJSON_GetStringValue(cJSON_GetObjectItem(e, "label")),
+                   (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "events")),
+                   (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "sources")));
+        }
+    }
+    cJSON_Delete(arr);
+    return EXIT_OK;
+}
+
 static int cmd_migrate(consumer_t *c)
 {
     long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
@@ -361,11 +464,12 @@ int main(int argc, char **argv)
         {"set", required_argument, 0, 's'},     {"config", required_argument, 0, 'c'},
         {"dump-config", no_argument, 0, 'P'},   {"config-reference", no_argument, 0, 'R'},
         {"log-level", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
+        {"version", no_argument, 0, 'V'},       {"json", no_argument, 0, 'J'},
+        {0, 0, 0, 0}};
     pending_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL;
-    int drain = 0, dump = 0, o;
+    int drain = 0, dump = 0, json = 0, o;
     char err[512];
     while ((o = getopt_long(argc, argv, "b:t:g:X:hV", opts, NULL)) != -1) {
         switch (o) {
@@ -377,6 +481,7 @@ int main(int argc, char **argv)
         case 'X': pend[np++] = (pending_t){NULL, optarg}; break;
         case 's': pend[np++] = (pending_t){"", optarg}; break;
         case 'd': drain = 1; break;
+        case 'J': json = 1; break;
         case 'c': config_path = optarg; break;
         case 'P': dump = 1; break;
         case 'R': config_print_reference(stdout); return EXIT_OK;
@@ -386,7 +491,7 @@ int main(int argc, char **argv)
         }
     }
     const char *cmd = optind < argc ? argv[optind] : "run";
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "trends") != 0) {
         usage(stderr);
         return finish(EXIT_USAGE, "unknown command");
     }
@@ -436,7 +541,9 @@ int main(int argc, char **argv)
         rc = finish(EXIT_FAILURE_RUNTIME, "out of memory");
         goto out;
     }
-    rc = strcmp(cmd, "migrate") == 0 ? cmd_migrate(&c) : cmd_run(&c, drain);
+    if (strcmp(cmd, "migrate") == 0) rc = cmd_migrate(&c);
+    else if (strcmp(cmd, "trends") == 0) rc = cmd_trends(&c, json);
+    else rc = cmd_run(&c, drain);
 out:
     source_destroy(c.source);
     batch_destroy(c.batch);

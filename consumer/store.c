@@ -607,3 +607,302 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
     PQclear(r);
     return STORE_OK;
 }
+
+/* A text[] literal: every element double-quoted, with " and \\ escaped. */
+static void array_literal(buf_t *b, const char *const *items, size_t n)
+{
+    buf_append(b, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_append(b, ",", 1);
+        buf_append(b, "\"", 1);
+        for (const char *p = items[i]; *p; p++) {
+            if (*p == '"' || *p == '\\') buf_append(b, "\\", 1);
+            buf_append(b, p, 1);
+        }
+        buf_append(b, "\"", 1);
+    }
+    buf_append(b, "}", 1);
+}
+
+store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
+                              char *err, size_t errlen)
+{
+    memset(known, 0, n);
+    if (n == 0) return STORE_OK;
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    buf_t *b = &s->copy;
+    buf_reset(b);
+    array_literal(b, ids, n);
+    const char *lit = buf_cstr(b);
+    if (!lit) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    const char *p[] = {lit};
+    PGresult *r = exec_params(s, "SELECT id FROM events WHERE id = ANY($1::text[])", 1, p);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    for (int t = 0; t < PQntuples(r); t++) {
+        const char *id = PQgetvalue(r, t, 0);
+        for (size_t i = 0; i < n; i++)
+            if (!known[i] && strcmp(ids[i], id) == 0) known[i] = 1;
+    }
+    PQclear(r);
+    return STORE_OK;
+}
+
+struct store_trend_input {
+    PGresult *res;              /* every string points into it */
+    trend_cluster_t *clusters;
+    size_t n;
+    const char **strs;
+    int *counts;
+    trend_fact_t *facts;
+    int64_t *times;
+    int64_t latest_us;
+};
+
+void store_trend_input_free(store_trend_input_t *in)
+{
+    if (!in) return;
+    if (in->res) PQclear(in->res);
+    free(in->clusters);
+    free(in->strs);
+    free(in->counts);
+    free(in->facts);
+    free(in->times);
+    free(in);
+}
+
+const trend_cluster_t *store_trend_input_clusters(const store_trend_input_t *in, size_t *n,
+                                                  int64_t *latest_us)
+{
+    *n = in->n;
+    *latest_us = in->latest_us;
+    return in->clusters;
+}
+
+store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t **out,
+                                  char *err, size_t errlen)
+{
+    *out = NULL;
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    char win[24];
+    snprintf(win, sizeof(win), "%ld", window_s);
+    const char *p[] = {win};
+    /* One row per cluster feature, grouped by cluster: a label (a), entities
+     * (e), facts (f), event times (p), sources (s) and tags (t). */
+    PGresult *r = exec_params(
+        s,
+        "WITH lim AS (SELECT max(last_seen) AS latest FROM clusters WHERE merged_into IS NULL), "
+        "c AS (SELECT id, label FROM clusters, lim WHERE merged_into IS NULL "
+        "AND last_seen >= lim.latest - make_interval(secs => $1::double precision)), "
+        "ev AS (SELECT e.id, e.cluster_id, e.source, e.published_at, e.extraction FROM events e JOIN c ON c.id = e.cluster_id) "
+        "SELECT id, 'a' AS k, label AS name, 0 AS n, NULL::double precision AS amount, NULL AS currency, "
+        "NULL AS predicate, NULL::bigint AS t FROM c "
+        "UNION ALL SELECT cluster_id, 'e', x->>'name', count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
+        "jsonb_array_elements(coalesce(ev.extraction->'entities', '[]')) x WHERE x->>'name' IS NOT NULL GROUP BY 1, 3 "
+        "UNION ALL SELECT ev.cluster_id, 'f', f.subject, 1, f.amount, f.currency, f.predicate, NULL FROM ev "
+        "JOIN facts f ON f.event_id = ev.id "
+        "UNION ALL SELECT cluster_id, 'p', NULL, 1, NULL, NULL, NULL, "
+        "(extract(epoch FROM published_at) * 1000000)::bigint FROM ev "
+        "UNION ALL SELECT cluster_id, 's', source, count(*)::int, NULL, NULL, NULL, NULL FROM ev GROUP BY 1, 3 "
+        "UNION ALL SELECT ev.cluster_id, 't', t.tag, count(*)::int, NULL, NULL, NULL, NULL FROM ev "
+        "JOIN event_tags t ON t.event_id = ev.id GROUP BY 1, 3 "
+        "ORDER BY 1, 2, 3",
+        1, p);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    store_trend_input_t *in = calloc(1, sizeof(*in));
+    if (!in) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    in->res = r;
+    in->latest_us = 0;
+    int rows = PQntuples(r);
+    size_t nc = 0, nstr = 0, nf = 0, nt = 0;
+    for (int i = 0; i < rows; i++) {
+        char k = PQgetvalue(r, i, 1)[0];
+        if (k == 'a') nc++;
+        else if (k == 'f') nf++;
+        else if (k == 'p') nt++;
+        else nstr++;
+    }
+    in->clusters = calloc(nc ? nc : 1, sizeof(*in->clusters));
+    in->strs = calloc(nstr ? nstr : 1, sizeof(*in->strs));
+    in->counts = calloc(nstr ? nstr : 1, sizeof(*in->counts));
+    in->facts = calloc(nf ? nf : 1, sizeof(*in->facts));
+    in->times = calloc(nt ? nt : 1, sizeof(*in->times));
+    if (!in->clusters || !in->strs || !in->counts || !in->facts || !in->times) {
+        store_trend_input_free(in);
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    size_t si = 0, fi = 0, ti = 0;
+    trend_cluster_t *c = NULL;
+    for (int i = 0; i < rows; i++) {
+        char k = PQgetvalue(r, i, 1)[0];
+        const char *name = PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2);
+        if (k == 'a') {
+            c = &in->clusters[in->n++];
+            c->cluster_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+            c->label = name;
+            continue;
+        }
+        if (!c) continue; /* rows arrive after their cluster's 'a' row */
+        if (k == 'f') {
+            trend_fact_t *f = &in->facts[fi++];
+            f->subject = name;
+            f->predicate = PQgetvalue(r, i, 6);
+            f->amount = PQgetisnull(r, i, 4) ? -1 : strtod(PQgetvalue(r, i, 4), NULL);
+            f->currency = PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5);
+            if (!c->facts) c->facts = f;
+            c->n_facts++;
+        } else if (k == 'p') {
+            int64_t t = PQgetisnull(r, i, 7) ? TREND_TIME_NONE : strtoll(PQgetvalue(r, i, 7), NULL, 10);
+            in->times[ti] = t;
+            if (!c->event_times_us) c->event_times_us = &in->times[ti];
+            ti++;
+            c->n_events++;
+            if (t != TREND_TIME_NONE && t > in->latest_us) in->latest_us = t;
+        } else if (name) {
+            in->strs[si] = name;
+            in->counts[si] = atoi(PQgetvalue(r, i, 3));
+            const char **arr = &in->strs[si];
+            int *cnt = &in->counts[si];
+            si++;
+            if (k == 'e') {
+                if (!c->entities) { c->entities = arr; c->entity_counts = cnt; }
+                c->n_entities++;
+            } else if (k == 's') {
+                if (!c->sources) c->sources = arr;
+                c->n_sources++;
+            } else if (k == 't') {
+                if (!c->tags) { c->tags = arr; c->tag_counts = cnt; }
+                c->n_tags++;
+            }
+        }
+    }
+    *out = in;
+    return STORE_OK;
+}
+
+static char *json_strings(char *const *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    char *s = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return s;
+}
+
+static char *json_totals(const trend_t *t)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < t->n_totals; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "predicate", t->totals[i].predicate);
+        if (t->totals[i].currency) {
+            cJSON_AddStringToObject(o, "currency", t->totals[i].currency);
+            cJSON_AddNumberToObject(o, "total", t->totals[i].total);
+        }
+        cJSON_AddNumberToObject(o, "subjects", (double)t->totals[i].n_subjects);
+        cJSON_AddItemToArray(a, o);
+    }
+    char *s = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return s;
+}
+
+static int save_trend(store_t *s, const trend_t *t, char *err, size_t errlen)
+{
+    char score[40], acc[40], vol[24], rec[24], ear[24], ncl[24], nind[24], nsrc[24];
+    snprintf(score, sizeof(score), "%.6f", t->score);
+    snprintf(acc, sizeof(acc), "%.6f", t->acceleration);
+    snprintf(vol, sizeof(vol), "%zu", t->volume);
+    snprintf(rec, sizeof(rec), "%zu", t->recent);
+    snprintf(ear, sizeof(ear), "%zu", t->earlier);
+    snprintf(ncl, sizeof(ncl), "%zu", t->n_clusters);
+    snprintf(nind, sizeof(nind), "%zu", t->n_independent);
+    snprintf(nsrc, sizeof(nsrc), "%zu", t->n_sources);
+    char *tags = json_strings(t->tags, t->n_tags), *ents = json_strings(t->entities, t->n_entities);
+    char *totals = json_totals(t);
+    int rc = -1;
+    if (tags && ents && totals) {
+        const char *p[] = {t->key, t->title, trend_direction_name(t->direction), score, acc, vol,
+                           rec, ear, ncl, nind, nsrc, tags, ents, totals};
+        rc = exec_ok(s,
+                     "INSERT INTO trends (key, title, direction, score, acceleration, volume, recent, "
+                     "earlier, clusters, independent, sources, tags, entities, totals, active) VALUES "
+                     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, true) "
+                     "ON CONFLICT (key) DO UPDATE SET title = EXCLUDED.title, direction = EXCLUDED.direction, "
+                     "score = EXCLUDED.score, acceleration = EXCLUDED.acceleration, volume = EXCLUDED.volume, "
+                     "recent = EXCLUDED.recent, earlier = EXCLUDED.earlier, clusters = EXCLUDED.clusters, "
+                     "independent = EXCLUDED.independent, sources = EXCLUDED.sources, tags = EXCLUDED.tags, "
+                     "entities = EXCLUDED.entities, totals = EXCLUDED.totals, active = true, updated_at = now()",
+                     14, p, err, errlen);
+    }
+    cJSON_free(tags);
+    cJSON_free(ents);
+    cJSON_free(totals);
+    if (rc != 0) return -1;
+    const char *pk[] = {t->key};
+    if (exec_ok(s, "DELETE FROM trend_clusters WHERE trend_key = $1", 1, pk, err, errlen) != 0) return -1;
+    for (size_t i = 0; i < t->n_evidence; i++) {
+        const trend_evidence_t *e = &t->evidence[i];
+        char id[24], amount[40], events[24], sources[24];
+        snprintf(id, sizeof(id), "%lld", (long long)e->cluster_id);
+        snprintf(amount, sizeof(amount), "%.17g", e->amount);
+        snprintf(events, sizeof(events), "%zu", e->events);
+        snprintf(sources, sizeof(sources), "%zu", e->n_sources);
+        const char *p[] = {t->key, id, e->label, e->subject, e->predicate,
+                           e->amount >= 0 ? amount : NULL, e->currency, events, sources,
+                           e->independent ? "true" : "false"};
+        if (exec_ok(s,
+                    "INSERT INTO trend_clusters (trend_key, cluster_id, label, subject, predicate, amount, "
+                    "currency, events, sources, independent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    10, p, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+store_rc_t store_trends_save(store_t *s, const trend_list_t *l, char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
+        exec_ok(s, "UPDATE trends SET active = false WHERE active", 0, NULL, err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < l->n; i++)
+        if (save_trend(s, &l->items[i], err, errlen) != 0) goto fail;
+    if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
+    return STORE_OK;
+fail:
+    rollback(s);
+    return STORE_TRANSIENT;
+}
+
+store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    PGresult *r = exec_params(
+        s,
+        "SELECT coalesce(jsonb_agg(x ORDER BY x.score DESC, x.key), '[]')::text FROM ("
+        "SELECT t.key, t.title, t.direction, t.score, t.acceleration, t.volume, t.clusters, "
+        "t.independent, t.sources, t.tags, t.entities, t.totals, t.updated_at, "
+        "(SELECT coalesce(jsonb_agg(jsonb_build_object('cluster_id', tc.cluster_id::text, 'label', tc.label, "
+        "'subject', tc.subject, 'predicate', tc.predicate, 'amount', tc.amount, 'currency', tc.currency, "
+        "'events', tc.events, 'sources', tc.sources, 'independent', tc.independent) "
+        "ORDER BY tc.events DESC, tc.cluster_id), '[]') FROM trend_clusters tc WHERE tc.trend_key = t.key) AS evidence "
+        "FROM trends t WHERE t.active) x",
+        0, NULL);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    *out = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    return STORE_OK;
+}

@@ -16,6 +16,7 @@
 
 #include "cluster.h"
 #include "event.h"
+#include "trend.h"
 
 typedef enum {
     STORE_OK = 0,
@@ -94,6 +95,12 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
                               size_t errlen);
 
+/* Which of these event ids are already stored: known[i] = 1 or 0. Lets a
+ * re-delivered or replayed event skip extraction and clustering (and any paid
+ * work) entirely. */
+store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
+                              char *err, size_t errlen);
+
 /* Reads active clusters (not merged away) changed after *since_us (0: any)
  * by an instance other than exclude (NULL: any), most recent first, at most
  * max_clusters, each with its max_terms heaviest terms, and hands each to
@@ -103,5 +110,24 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
                                long max_clusters, long max_terms,
                                void (*fn)(void *opaque, const cluster_state_t *st),
                                void *opaque, char *err, size_t errlen);
+
+
+/* Trend inputs: summaries of the clusters active in the window that ends at
+ * the latest event time stored. Owns everything the summaries point to. */
+typedef struct store_trend_input store_trend_input_t;
+
+store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t **out,
+                                  char *err, size_t errlen);
+const trend_cluster_t *store_trend_input_clusters(const store_trend_input_t *in, size_t *n,
+                                                  int64_t *latest_us);
+void store_trend_input_free(store_trend_input_t *in);
+
+/* Upserts the trends and their evidence in one transaction; trends not in
+ * the list are marked inactive. */
+store_rc_t store_trends_save(store_t *s, const trend_list_t *l, char *err, size_t errlen);
+
+/* The active trends as a JSON array (caller frees with free()), for the
+ * trends command and the HTTP endpoint. */
+store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen);
 
 #endif
