@@ -9,7 +9,7 @@ SAN      ?= 0
 OPT      ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 INCLUDES := -Icommon -Iconsumer -Iproducer -Itests -I/usr/include/postgresql
-LIBS     := -lrdkafka -lpq -lcjson -lcurl -lpthread -lm
+LIBS     := -lrdkafka -lpq -lcjson -lcurl -lmicrohttpd -lpthread -lm
 
 ifeq ($(SAN),1)
   VARIANT  := san

@@ -18,10 +18,12 @@
 #include "cluster.h"
 #include "config.h"
 #include "dlq.h"
+#include "event.h"
 #include "fault.h"
 #include "log.h"
 #include "signals.h"
 #include "source.h"
+#include "replay.h"
 #include "store.h"
 #include "trend.h"
 #include "version.h"
@@ -60,6 +62,8 @@ static void usage(FILE *out)
             "usage: shoal-consumer [run] [options]     consume, persist, commit\n"
             "       shoal-consumer migrate [options]   apply database migrations and exit\n"
             "       shoal-consumer trends [--json]     print the current trends and their evidence\n"
+            "       shoal-consumer replay --from-beginning | --from-timestamp T | --to-group NEW\n"
+            "                                          rewind stored offsets, then reprocess (--drain)\n"
             "options:\n"
             "  -b, --brokers LIST      Kafka bootstrap servers (SHOAL_BROKERS)\n"
             "  -t, --topics LIST       topics, comma-separated (SHOAL_TOPICS)\n"
@@ -427,6 +431,21 @@ static int cmd_trends(consumer_t *c, int json)
     return EXIT_OK;
 }
 
+/* replay: rewind the stored offsets, then reprocess until caught up. Rows
+ * already stored are skipped before extraction, so a replay repeats no
+ * paid work and adds no duplicates. */
+static int cmd_replay(consumer_t *c, replay_opts_t *o)
+{
+    char err[512];
+    if (startup_database(c) != 0) return finish(EXIT_STARTUP, "database not reachable within startup.timeout.ms (setting db)");
+    if (o->mode == REPLAY_TO_GROUP && config_set(c->cfg, "group", o->group, "flag", err, sizeof(err)) != 0)
+        return finish(EXIT_USAGE, err);
+    o->group = config_str(c->cfg, "group");
+    if (replay_reset_offsets(c->cfg, c->store, o, err, sizeof(err)) != 0) return finish(EXIT_USAGE, err);
+    log_kv(LOG_INFO, "offsets rewound; reprocessing", "group", o->group, NULL);
+    return cmd_run(c, 1);
+}
+
 static int cmd_migrate(consumer_t *c)
 {
     long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
@@ -465,7 +484,9 @@ int main(int argc, char **argv)
         {"dump-config", no_argument, 0, 'P'},   {"config-reference", no_argument, 0, 'R'},
         {"log-level", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},       {"json", no_argument, 0, 'J'},
-        {0, 0, 0, 0}};
+        {"from-beginning", no_argument, 0, 'B'}, {"from-timestamp", required_argument, 0, 'T'},
+        {"to-group", required_argument, 0, 'G'}, {0, 0, 0, 0}};
+    replay_opts_t replay = {0};
     pending_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL;
@@ -482,6 +503,18 @@ int main(int argc, char **argv)
         case 's': pend[np++] = (pending_t){"", optarg}; break;
         case 'd': drain = 1; break;
         case 'J': json = 1; break;
+        case 'B': replay.mode = REPLAY_FROM_BEGINNING; break;
+        case 'G': replay.mode = REPLAY_TO_GROUP; replay.group = optarg; break;
+        case 'T': {
+            int64_t us;
+            char *end;
+            long long ms = strtoll(optarg, &end, 10);
+            if (event_parse_time(optarg, &us) == 0) replay.timestamp_ms = us / 1000;
+            else if (*optarg && !*end) replay.timestamp_ms = ms;
+            else return finish(EXIT_USAGE, "--from-timestamp takes RFC 3339 or milliseconds since the epoch");
+            replay.mode = REPLAY_FROM_TIMESTAMP;
+            break;
+        }
         case 'c': config_path = optarg; break;
         case 'P': dump = 1; break;
         case 'R': config_print_reference(stdout); return EXIT_OK;
@@ -491,7 +524,8 @@ int main(int argc, char **argv)
         }
     }
     const char *cmd = optind < argc ? argv[optind] : "run";
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "trends") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "trends") != 0 &&
+        strcmp(cmd, "replay") != 0) {
         usage(stderr);
         return finish(EXIT_USAGE, "unknown command");
     }
@@ -543,6 +577,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "migrate") == 0) rc = cmd_migrate(&c);
     else if (strcmp(cmd, "trends") == 0) rc = cmd_trends(&c, json);
+    else if (strcmp(cmd, "replay") == 0) {
+        if (!replay.mode) rc = finish(EXIT_USAGE, "replay needs --from-beginning, --from-timestamp T or --to-group NEW");
+        else rc = cmd_replay(&c, &replay);
+    }
     else rc = cmd_run(&c, drain);
 out:
     source_destroy(c.source);

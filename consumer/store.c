@@ -906,3 +906,27 @@ store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen)
     }
     return STORE_OK;
 }
+
+store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset_t *offs, size_t n,
+                               char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) goto fail;
+    for (size_t i = 0; i < n; i++) {
+        char part[16], off[24];
+        snprintf(part, sizeof(part), "%d", offs[i].partition);
+        snprintf(off, sizeof(off), "%lld", (long long)offs[i].next_offset);
+        const char *p[] = {group, offs[i].topic, part, off};
+        if (exec_ok(s,
+                    "INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) "
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
+                    "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
+                    4, p, err, errlen) != 0)
+            goto fail;
+    }
+    if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
+    return STORE_OK;
+fail:
+    rollback(s);
+    return STORE_TRANSIENT;
+}

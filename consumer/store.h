@@ -85,6 +85,11 @@ store_rc_t store_migrate(store_t *s, int *applied, char *err, size_t errlen);
 store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *offs, size_t n,
                               char *err, size_t errlen);
 
+/* Sets each partition's stored next offset exactly (it may move backwards:
+ * a replay), in one transaction. */
+store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset_t *offs, size_t n,
+                               char *err, size_t errlen);
+
 /* One transaction: upsert the rows keyed by event id, record the dead
  * letters, advance each partition's next offset (never backwards), commit.
  * On a data error confined to rows, marks them (rejected=1), rolls back and

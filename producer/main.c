@@ -20,6 +20,7 @@
 #include "generate.h"
 #include "kafka.h"
 #include "log.h"
+#include "redrive.h"
 #include "signals.h"
 #include "version.h"
 
@@ -160,6 +161,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: shoal-producer -b BROKERS -t TOPIC [FILE ...]   JSONL (stdin without FILE)\n"
             "       shoal-producer -b BROKERS -t TOPIC --generate N [--seed S]\n"
+            "       shoal-producer redrive -b BROKERS --from TOPIC.dlq [--error-class C] [--to TOPIC]\n"
+            "                      [--max-redrives N] [--dry-run] [-g GROUP]\n"
             "options:\n"
             "  -X KEY=VALUE     librdkafka property\n"
             "  --config FILE    settings file\n"
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
 {
     log_set_component("producer");
     if (signals_install() != 0) return finish(EXIT_FAILURE_RUNTIME, "cannot install signal handlers");
+    if (argc > 1 && strcmp(argv[1], "redrive") == 0) return redrive_main(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'}, {"topic", required_argument, 0, 't'},
         {"generate", required_argument, 0, 'n'}, {"seed", required_argument, 0, 'S'},
