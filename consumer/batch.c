@@ -6,6 +6,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "metrics.h"
 
 /* ITEM_KNOWN: already stored (a re-delivery or a replay): no work, no row. */
 typedef enum { ITEM_OK = 0, ITEM_DEAD, ITEM_KNOWN } item_state_t;
@@ -21,6 +22,7 @@ typedef struct {
     int checked;             /* looked up in the store already */
     cJSON *extraction;       /* owned; NULL until extracted */
     char *extraction_json;   /* owned */
+    const char *extracted_by, *extractor_version; /* point into extraction */
     int64_t cluster_id;      /* 0 until clustered */
     cluster_term_t *cterms;  /* owned, with owned term strings */
     size_t n_cterms;
@@ -46,6 +48,9 @@ struct batch {
     char (*dlq_names)[256];
     const char **ids;
     unsigned char *known;
+    extract_input_t *llm_in;
+    size_t *llm_idx;
+    cJSON **llm_out;
     size_t scratch_cap;
     store_offset_t *offs;
     batch_offsets_t out;
@@ -95,6 +100,9 @@ void batch_destroy(batch_t *b)
     free(b->dlq_names);
     free(b->ids);
     free(b->known);
+    free(b->llm_in);
+    free(b->llm_idx);
+    free(b->llm_out);
     free(b->offs);
     free(b->merges);
     free(b->out.topics);
@@ -172,7 +180,13 @@ static int reserve_scratch(batch_t *b)
     if (ids) b->ids = ids;
     unsigned char *kn = realloc(b->known, cap);
     if (kn) b->known = kn;
-    if (!r || !d || !l || !nm || !ids || !kn) return -1;
+    extract_input_t *li = realloc(b->llm_in, cap * sizeof(*li));
+    if (li) b->llm_in = li;
+    size_t *lx = realloc(b->llm_idx, cap * sizeof(*lx));
+    if (lx) b->llm_idx = lx;
+    cJSON **lo = realloc(b->llm_out, cap * sizeof(*lo));
+    if (lo) b->llm_out = lo;
+    if (!r || !d || !l || !nm || !ids || !kn || !li || !lx || !lo) return -1;
     b->scratch_cap = cap;
     return 0;
 }
@@ -198,8 +212,13 @@ static int send_dead_letters(batch_t *b, char *err, size_t errlen)
     }
     if (nl == 0) return 0;
     if (dlq_send(b->st.dlq, b->letters, nl, b->kafka_timeout_ms, err, errlen) != 0) return -1;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].state == ITEM_DEAD) b->items[i].dlq_acked = 1;
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_DEAD || it->dlq_acked) continue;
+        it->dlq_acked = 1;
+        const char *label[] = {it->err_class};
+        metrics_add(METRIC_EVENTS_DEAD_LETTERED, label, 1);
+    }
     return 0;
 }
 
@@ -264,24 +283,103 @@ static int stage_skip_known(batch_t *b, char *err, size_t errlen)
     return 0;
 }
 
-/* Stage extract: the built-in extractor, once per event (kept across
- * retries of the batch). A failure of the extractor on one event's input is
- * that event's permanent fault. */
-static void stage_extract(batch_t *b)
+static extract_input_t item_input(const item_t *it)
 {
+    return (extract_input_t){it->ev.kind, it->ev.title, it->ev.text, it->ev.source,
+                             it->ev.lang, it->ev.repo, it->ev.tags};
+}
+
+/* Takes ownership of x (an extraction object) for the item. */
+static int item_set_extraction(item_t *it, cJSON *x)
+{
+    it->extraction = x;
+    it->extraction_json = cJSON_PrintUnformatted(x);
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(x, "extracted_by");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(x, "extractor_version");
+    it->extracted_by = cJSON_IsString(by) ? by->valuestring : "builtin";
+    it->extractor_version = cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION;
+    return it->extraction_json ? 0 : -1;
+}
+
+static void llm_observe(batch_t *b, const llm_batch_stats_t *st)
+{
+    llm_counters_t c;
+    llm_counters(b->st.llm, &c);
+    metrics_set(METRIC_LLM_REQUESTS, NULL, (double)c.requests);
+    for (int k = 0; k < LLM_FAIL_KINDS; k++) {
+        if (!c.failures[k]) continue;
+        const char *label[] = {llm_fail_name((llm_fail_t)k)};
+        metrics_set(METRIC_LLM_ERRORS, label, (double)c.failures[k]);
+    }
+    metrics_set(METRIC_LLM_BREAKER_STATE, NULL, c.breaker_state);
+    metrics_observe(METRIC_LLM_SECONDS, NULL, (double)st->elapsed_ms / 1000.0);
+}
+
+/* The LLM pass: every event not yet extracted is sent, concurrently, while
+ * the serve callback keeps the consumer alive. Answers are kept on the
+ * items (a retried batch does not pay for them again). Returns -1 when the
+ * callback aborted the flush. */
+static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
+{
+    size_t n = 0;
     for (size_t i = 0; i < b->n; i++) {
         item_t *it = &b->items[i];
         if (it->state != ITEM_OK || it->extraction_json) continue;
-        extract_input_t in = {it->ev.kind, it->ev.title, it->ev.text, it->ev.source,
-                              it->ev.lang, it->ev.repo, it->ev.tags};
-        char err[256];
-        it->extraction = extractor_run(b->st.extractor, &in, err, sizeof(err));
-        if (it->extraction) it->extraction_json = cJSON_PrintUnformatted(it->extraction);
-        if (!it->extraction_json) {
-            mark_dead(it, "extract_failed", "extract", err);
+        b->llm_idx[n] = i;
+        b->llm_in[n++] = item_input(it);
+    }
+    if (n == 0 || llm_batch_start(b->st.llm, b->llm_in, n, 0) != 0) return 0;
+    batch_serve_t ask = BATCH_SERVE_CONTINUE;
+    while (llm_batch_step(b->st.llm, 100) == 0) {
+        ask = b->st.serve ? b->st.serve(b->st.serve_opaque) : BATCH_SERVE_CONTINUE;
+        if (ask != BATCH_SERVE_CONTINUE) break;
+    }
+    llm_batch_stats_t st;
+    llm_batch_finish(b->st.llm, b->llm_out, &st);
+    llm_observe(b, &st);
+    for (size_t k = 0; k < n; k++) {
+        item_t *it = &b->items[b->llm_idx[k]];
+        if (!b->llm_out[k]) continue;
+        if (item_set_extraction(it, b->llm_out[k]) != 0) {
+            cJSON_Delete(it->extraction);
+            cJSON_free(it->extraction_json);
+            it->extraction = NULL;
+            it->extraction_json = NULL;
             continue;
         }
+        b->stats.llm_extracted++;
     }
+    if (ask == BATCH_SERVE_ABORT) {
+        snprintf(err, errlen, "flush interrupted while waiting for the LLM (rebalance)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stage extract: the LLM when configured, the built-in extractor for every
+ * event still without an extraction (the default, and the fallback for any
+ * LLM failure: the event is fine, the LLM failed). Once per event, kept
+ * across retries of the batch. A failure of the built-in extractor on one
+ * event's input is that event's permanent fault. */
+static int stage_extract(batch_t *b, char *err, size_t errlen)
+{
+    if (b->st.llm && stage_extract_llm(b, err, errlen) != 0) return -1;
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_OK || it->extraction_json) continue;
+        extract_input_t in = item_input(it);
+        char e[256];
+        cJSON *x = extractor_run(b->st.extractor, &in, e, sizeof(e));
+        if (!x || item_set_extraction(it, x) != 0) {
+            cJSON_Delete(it->extraction);
+            it->extraction = NULL;
+            if (!x) mark_dead(it, "extract_failed", "extract", e);
+            else mark_dead(it, "extract_failed", "extract", "out of memory");
+            continue;
+        }
+        if (b->st.llm) b->stats.llm_fallbacks++;
+    }
+    return 0;
 }
 
 static int term_weight_desc(const void *a, const void *b)
@@ -400,7 +498,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
     }
     for (size_t i = 0; i < b->n; i++) b->items[i].attempts++;
     if (stage_skip_known(b, err, errlen) != 0) goto transient;
-    stage_extract(b);
+    if (stage_extract(b, err, errlen) != 0) goto transient;
     if (stage_cluster(b, err, errlen) != 0) goto transient;
 
     for (int round = 0;; round++) {
@@ -423,15 +521,17 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             r->partition = it->msg->partition;
             r->offset = it->msg->offset;
             r->extraction_json = it->extraction_json;
-            r->extracted_by = "builtin";
-            r->extractor_version = EXTRACTOR_BUILTIN_VERSION;
+            r->extracted_by = it->extracted_by;
+            r->extractor_version = it->extractor_version;
             r->cluster_id = it->cluster_id;
             r->cluster_terms = it->cterms;
             r->n_cluster_terms = it->n_cterms;
         }
         store_cluster_ops_t ops = {b->merges, b->n_merges, b->st.instance};
+        double t0 = metrics_now_s();
         store_rc_t rc = store_batch_commit(b->st.store, b->group, b->rows, nrows, b->dead, ndead,
                                            b->offs, (size_t)noffs, &ops, err, errlen);
+        metrics_observe(METRIC_PG_COMMIT_SECONDS, NULL, metrics_now_s() - t0);
         if (rc == STORE_OK) {
             size_t inserted = 0;
             for (size_t i = 0; i < nrows; i++) inserted += b->rows[i].inserted;

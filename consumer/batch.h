@@ -21,12 +21,14 @@
 #include "config.h"
 #include "dlq.h"
 #include "extract/extract.h"
+#include "extract/llm.h"
 #include "store.h"
 
 typedef struct batch batch_t;
 
 typedef struct {
     uint64_t consumed, persisted, duplicates, dead, flushes, transient_failures;
+    uint64_t llm_extracted, llm_fallbacks; /* events extracted by the LLM / by the fallback */
 } batch_stats_t;
 
 /* Offsets made durable by the last successful flush, for the Kafka mirror. */
@@ -37,6 +39,13 @@ typedef struct {
     size_t n;
 } batch_offsets_t;
 
+/* What the serve callback asks of a flush waiting on the LLM. */
+typedef enum {
+    BATCH_SERVE_CONTINUE = 0,
+    BATCH_SERVE_FALLBACK, /* stop waiting: unanswered events use the built-in extractor */
+    BATCH_SERVE_ABORT     /* give the flush up (transient): the batch changed under it */
+} batch_serve_t;
+
 /* The stages a batch borrows; each must outlive the batch. */
 typedef struct {
     store_t *store;
@@ -44,6 +53,15 @@ typedef struct {
     const extractor_t *extractor;
     cluster_engine_t *clusters;
     const char *instance; /* this consumer's name, recorded on clusters */
+    /* Optional. The LLM extractor: events it answers for are stored with its
+     * extraction, the others with the built-in one (never dead-lettered for
+     * an LLM failure). */
+    llm_t *llm;
+    /* Called about every 100 ms while LLM requests are in flight, so the
+     * caller can keep polling Kafka (max.poll.interval.ms) with partitions
+     * paused; NULL means wait for the LLM's own batch deadline. */
+    batch_serve_t (*serve)(void *opaque);
+    void *serve_opaque;
 } batch_stages_t;
 
 batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages);

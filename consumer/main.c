@@ -20,7 +20,11 @@
 #include "dlq.h"
 #include "event.h"
 #include "fault.h"
+#include "http.h"
+#include "httpd.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "signals.h"
 #include "source.h"
 #include "replay.h"
@@ -36,6 +40,15 @@ typedef struct {
     source_t *source;
     extractor_t *extractor;
     cluster_engine_t *clusters;
+    httpd_t *http;
+    llm_t *llm;
+    /* While a flush waits on the LLM: partitions revoked meanwhile, and
+     * messages polled meanwhile (added to the batch after the flush). */
+    int in_flush, in_revoke;
+    rd_kafka_topic_partition_list_t *revoked;
+    rd_kafka_message_t **held;
+    size_t n_held, held_cap;
+    long watchdog_ms, watchdog_at; /* systemd WATCHDOG=1 period and last ping */
     char instance[300];
     int64_t clusters_since_us;
     uint64_t seed;
@@ -87,6 +100,7 @@ static int startup_database(consumer_t *c)
     for (int attempt = 0;; attempt++) {
         char err[512];
         int applied;
+        metrics_heartbeat();
         if (store_migrate(c->store, &applied, err, sizeof(err)) == STORE_OK) return 0;
         log_kv(LOG_WARN, "database not ready", "error", err, NULL);
         long delay = fault_backoff_ms(attempt, 500, 5000, &c->seed);
@@ -175,9 +189,87 @@ static void compute_trends(consumer_t *c)
     store_trend_input_free(in);
 }
 
+/* Cumulative batch counters mirrored into the registry. */
+static void observe_batch(consumer_t *c)
+{
+    const batch_stats_t *s = batch_stats(c->batch);
+    metrics_set(METRIC_EVENTS_CONSUMED, NULL, (double)s->consumed);
+    metrics_set(METRIC_EVENTS_PERSISTED, NULL, (double)s->persisted);
+    metrics_set(METRIC_EVENTS_DUPLICATES, NULL, (double)s->duplicates);
+}
+
+/* Once per loop turn: the liveness heartbeat (/healthz, systemd watchdog)
+ * and the group state (/readyz, /metrics). */
+static void observe_loop(consumer_t *c)
+{
+    metrics_heartbeat();
+    size_t assigned = source_assigned(c->source);
+    metrics_set(METRIC_ASSIGNED_PARTITIONS, NULL, (double)assigned);
+    metrics_set(METRIC_REBALANCES, NULL, (double)source_rebalances(c->source));
+    httpd_set_partitions_assigned(c->http, assigned > 0);
+    if (c->watchdog_ms > 0 && now_ms() - c->watchdog_at >= c->watchdog_ms) {
+        notify_send("WATCHDOG=1");
+        c->watchdog_at = now_ms();
+    }
+}
+
 static void mirror_offsets(consumer_t *c, const batch_offsets_t *o)
 {
     source_commit_mirror(c->source, o->topics, o->partitions, o->next, o->n);
+}
+
+/* Messages polled while a flush waited, minus those of revoked partitions. */
+static void drop_held(consumer_t *c, const rd_kafka_topic_partition_list_t *parts)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < c->n_held; i++) {
+        rd_kafka_message_t *m = c->held[i];
+        if (rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition))
+            rd_kafka_message_destroy(m);
+        else
+            c->held[w++] = m;
+    }
+    c->n_held = w;
+}
+
+/* Keeps the group alive while a flush waits on the LLM: partitions paused,
+ * polling on, heartbeat fresh. Inside a rebalance callback (a revoke
+ * flushing) or after a shutdown signal it stops the wait instead. */
+static batch_serve_t serve_during_flush(void *opaque)
+{
+    consumer_t *c = opaque;
+    if (c->in_revoke || signal_shutdown) return BATCH_SERVE_FALLBACK;
+    source_pause(c->source);
+    rd_kafka_message_t *m = source_poll(c->source, 0);
+    if (m) {
+        if (c->n_held == c->held_cap) {
+            size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+            rd_kafka_message_t **h = realloc(c->held, cap * sizeof(*h));
+            if (!h) {
+                rd_kafka_message_destroy(m); /* not committed: re-delivered */
+                return c->revoked ? BATCH_SERVE_ABORT : BATCH_SERVE_CONTINUE;
+            }
+            c->held = h;
+            c->held_cap = cap;
+        }
+        c->held[c->n_held++] = m;
+    }
+    observe_loop(c);
+    return c->revoked ? BATCH_SERVE_ABORT : BATCH_SERVE_CONTINUE;
+}
+
+/* After a flush: forget what was revoked during it, then queue what was
+ * polled during it. */
+static void settle_after_flush(consumer_t *c)
+{
+    if (c->revoked) {
+        batch_forget(c->batch, c->revoked);
+        drop_held(c, c->revoked);
+        rd_kafka_topic_partition_list_destroy(c->revoked);
+        c->revoked = NULL;
+    }
+    for (size_t i = 0; i < c->n_held; i++) batch_add(c->batch, c->held[i]);
+    c->n_held = 0;
 }
 
 /* Flushes until durable, pausing the partitions between attempts while
@@ -188,12 +280,23 @@ static int flush_until_durable(consumer_t *c, long give_up_at)
     for (int attempt = 0;; attempt++) {
         char err[512];
         batch_offsets_t out;
-        if (batch_flush(c->batch, &out, err, sizeof(err)) == 0) {
-            mirror_offsets(c, &out);
+        double t0 = metrics_now_s();
+        c->in_flush = 1;
+        int ok = batch_flush(c->batch, &out, err, sizeof(err)) == 0;
+        c->in_flush = 0;
+        if (ok) mirror_offsets(c, &out);
+        settle_after_flush(c);
+        metrics_observe(METRIC_BATCH_SECONDS, NULL, metrics_now_s() - t0);
+        observe_batch(c);
+        httpd_set_db_reachable(c->http, store_connected(c->store));
+        if (ok) {
             source_resume(c->source);
+            httpd_set_transient_fault(c->http, 0);
             if (attempt > 0) log_kv(LOG_INFO, "recovered from a transient failure", NULL);
             return 0;
         }
+        metrics_add(METRIC_BATCH_RETRIES, NULL, 1);
+        httpd_set_transient_fault(c->http, 1);
         char a[16];
         snprintf(a, sizeof(a), "%d", attempt + 1);
         log_kv(LOG_WARN, "batch not persisted; pausing and retrying", "error", err, "attempt", a, NULL);
@@ -206,6 +309,7 @@ static int flush_until_durable(consumer_t *c, long give_up_at)
                 return -1;
             rd_kafka_message_t *m = source_poll(c->source, 100);
             if (m) batch_add(c->batch, m);
+            observe_loop(c);
         }
         if (batch_count(c->batch) == 0) {
             source_resume(c->source);
@@ -234,17 +338,29 @@ static int hook_load_offsets(void *opaque, rd_kafka_topic_partition_list_t *part
 static void hook_on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *parts, int lost)
 {
     consumer_t *c = opaque;
+    if (c->in_flush) {
+        /* A flush is waiting on the LLM further up this stack: it is told
+         * to give up, and these partitions are forgotten when it returns. */
+        if (!c->revoked) c->revoked = rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++)
+            rd_kafka_topic_partition_list_add(c->revoked, parts->elems[i].topic, parts->elems[i].partition);
+        return;
+    }
+    c->in_revoke = 1;
+    drop_held(c, parts);
     if (batch_count(c->batch) > 0 && !lost) {
         char err[512];
         batch_offsets_t out;
         if (batch_flush(c->batch, &out, err, sizeof(err)) == 0) {
             mirror_offsets(c, &out);
+            c->in_revoke = 0;
             return;
         }
         log_kv(LOG_WARN, "could not persist before giving partitions up; their owner redoes the work",
                "error", err, NULL);
     }
     batch_forget(c->batch, parts);
+    c->in_revoke = 0;
 }
 
 static void log_progress(consumer_t *c)
@@ -282,6 +398,7 @@ static int run_loop(consumer_t *c, int drain)
         int wait = 100;
         if (batch_count(c->batch) > 0) wait = (int)(batch_deadline > now ? batch_deadline - now : 0);
         rd_kafka_message_t *m = source_poll(c->source, wait);
+        observe_loop(c);
         now = now_ms();
         if (m) {
             if (batch_count(c->batch) == 0) batch_deadline = now + batch_ms;
@@ -314,9 +431,86 @@ static int run_loop(consumer_t *c, int drain)
     }
 }
 
+/* /trends runs on a server thread: it opens its own short-lived connection
+ * rather than share the main loop's. */
+static int serve_trends(void *opaque, buf_t *out, char *err, size_t errlen)
+{
+    const config_t *cfg = opaque;
+    store_t *s = store_new(config_str(cfg, "db"), (int)config_int(cfg, "db.connect.timeout.s"),
+                           config_int(cfg, "db.statement.timeout.ms"), "shoal-consumer-http");
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char *json = NULL;
+    int rc = store_trends_json(s, &json, err, errlen) == STORE_OK ? 0 : -1;
+    if (rc == 0) buf_puts(out, json);
+    free(json);
+    store_destroy(s);
+    return rc;
+}
+
+/* The HTTP endpoint is optional: an empty or unusable http.listen warns and
+ * the consumer runs without it. */
+static void start_http(consumer_t *c)
+{
+    const char *listen = config_str(c->cfg, "http.listen");
+    if (!*listen) {
+        log_kv(LOG_WARN, "http.listen is empty; no /metrics, /healthz or /readyz", NULL);
+        return;
+    }
+    httpd_config_t hc;
+    httpd_config_default(&hc);
+    hc.health_max_age_ms = config_int(c->cfg, "http.health.max.age.ms");
+    char err[512];
+    c->http = httpd_start(listen, &hc, err, sizeof(err));
+    if (!c->http) {
+        log_kv(LOG_WARN, "HTTP endpoint not started; running without it", "error", err, NULL);
+        return;
+    }
+    httpd_set_trends_cb(c->http, serve_trends, c->cfg);
+    char port[16];
+    snprintf(port, sizeof(port), "%u", httpd_port(c->http));
+    log_kv(LOG_INFO, "HTTP endpoint listening", "listen", listen, "port", port, NULL);
+}
+
+/* LLM extraction is optional: without llm.url, or with settings it cannot
+ * use, the built-in extractor does all the work. */
+static void start_llm(consumer_t *c)
+{
+    const char *url = config_str(c->cfg, "llm.url");
+    if (!*url) return;
+    llm_config_t lc;
+    llm_config_default(&lc);
+    lc.url = url;
+    lc.model = config_str(c->cfg, "llm.model");
+    lc.api_key = config_str(c->cfg, "llm.api.key");
+    lc.max_in_flight = (int)config_int(c->cfg, "llm.max.inflight");
+    lc.timeout_ms = config_int(c->cfg, "llm.timeout.ms");
+    lc.connect_timeout_ms = config_int(c->cfg, "llm.connect.timeout.ms");
+    lc.max_retries = (int)config_int(c->cfg, "llm.retries");
+    lc.breaker_threshold = (int)config_int(c->cfg, "llm.breaker.threshold");
+    lc.breaker_cooldown_ms = config_int(c->cfg, "llm.breaker.cooldown.ms");
+    lc.batch_deadline_ms = config_int(c->cfg, "llm.batch.deadline.ms");
+    const char *tags[128];
+    size_t nt = 0;
+    while (nt < 128 && (tags[nt] = extractor_tag(c->extractor, nt))) nt++;
+    lc.tags = tags;
+    lc.ntags = nt;
+    char err[512];
+    c->llm = llm_new(&lc, err, sizeof(err));
+    if (!c->llm) {
+        log_kv(LOG_WARN, "LLM extraction off; using the built-in extractor", "setting", "llm.url/llm.model",
+               "error", err, NULL);
+        return;
+    }
+    log_kv(LOG_INFO, "LLM extraction on; the built-in extractor is the fallback", "model", lc.model, NULL);
+}
+
 static int cmd_run(consumer_t *c, int drain)
 {
     char err[512];
+    start_http(c);
     if (startup_database(c) != 0)
         return finish(signal_shutdown ? EXIT_OK : EXIT_STARTUP,
                       signal_shutdown ? "signal during startup" : "database not reachable within startup.timeout.ms (setting db)");
@@ -336,7 +530,9 @@ static int cmd_run(consumer_t *c, int drain)
     refresh_clusters(c, 1);
     c->dlq = dlq_new(c->cfg, config_str(c->cfg, "group"), err, sizeof(err));
     if (!c->dlq) return finish(EXIT_USAGE, err);
-    batch_stages_t stages = {c->store, c->dlq, c->extractor, c->clusters, c->instance};
+    start_llm(c);
+    batch_stages_t stages = {c->store,    c->dlq, c->extractor,       c->clusters,
+                             c->instance, c->llm, serve_during_flush, c};
     c->batch = batch_new(c->cfg, &stages);
     if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
@@ -344,8 +540,12 @@ static int cmd_run(consumer_t *c, int drain)
     if (!c->source) return finish(EXIT_USAGE, err);
     if (source_subscribe(c->source, config_str(c->cfg, "topics"), err, sizeof(err)) != 0)
         return finish(EXIT_USAGE, err);
+    httpd_set_db_reachable(c->http, 1);
     log_kv(LOG_INFO, "consumer started", "topics", config_str(c->cfg, "topics"), "group",
            config_str(c->cfg, "group"), "version", SHOAL_VERSION, NULL);
+    if (notify_send("READY=1") != 0) log_kv(LOG_WARN, "could not notify systemd (NOTIFY_SOCKET)", NULL);
+    c->watchdog_ms = notify_watchdog_interval_ms();
+    c->watchdog_at = now_ms();
 
     int rc = run_loop(c, drain);
     const char *why = rc == EXIT_OK ? "drained: every assigned partition caught up and idle"
@@ -359,6 +559,7 @@ static int cmd_run(consumer_t *c, int drain)
         char sig[16];
         snprintf(sig, sizeof(sig), "%d", (int)signal_shutdown);
         log_kv(LOG_INFO, "shutdown requested; draining", "signal", sig, NULL);
+        notify_send("STOPPING=1");
         long give_up = now_ms() + timeout * 2 / 3;
         if (batch_count(c->batch) > 0 && flush_until_durable(c, give_up) != 0) {
             char n[24];
@@ -475,6 +676,9 @@ int main(int argc, char **argv)
 {
     log_set_component("consumer");
     if (signals_install() != 0) return finish(EXIT_FAILURE_RUNTIME, "cannot install signal handlers");
+    char merr[256];
+    if (metrics_init(merr, sizeof(merr)) != 0) return finish(EXIT_FAILURE_RUNTIME, merr);
+    if (http_global_init(merr, sizeof(merr)) != 0) return finish(EXIT_FAILURE_RUNTIME, merr);
 
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'}, {"topics", required_argument, 0, 't'},
@@ -583,12 +787,19 @@ int main(int argc, char **argv)
     }
     else rc = cmd_run(&c, drain);
 out:
+    httpd_stop(c.http);
     source_destroy(c.source);
     batch_destroy(c.batch);
+    for (size_t i = 0; i < c.n_held; i++) rd_kafka_message_destroy(c.held[i]);
+    free(c.held);
+    if (c.revoked) rd_kafka_topic_partition_list_destroy(c.revoked);
+    llm_destroy(c.llm);
     cluster_engine_destroy(c.clusters);
     extractor_destroy(c.extractor);
     dlq_destroy(c.dlq);
     store_destroy(c.store);
     config_destroy(c.cfg);
+    metrics_shutdown();
+    http_global_cleanup();
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 
 typedef struct {
     char *topic;
@@ -109,6 +110,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+/* Per-partition consumer lag for /metrics; runs on the polling thread. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    (void)opaque;
+    metrics_update_from_rdkafka_stats(json);
+    return 0; /* librdkafka frees json */
+}
+
 source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err, size_t errlen)
 {
     source_t *s = calloc(1, sizeof(*s));
@@ -124,6 +135,7 @@ source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err
                               "auto.offset.reset", "earliest",
                               "enable.partition.eof", "true",
                               "partition.assignment.strategy", "cooperative-sticky",
+                              "statistics.interval.ms", "5000",
                               NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, err, errlen);
     if (!conf) {
@@ -131,6 +143,7 @@ source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err
         return NULL;
     }
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
     rd_kafka_conf_set_opaque(conf, s);
     char e[512];
     s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));

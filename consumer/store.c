@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "fault.h"
 #include "log.h"
+#include "metrics.h"
 #include "embedded.h"
 
 /* Arbitrary constant: the advisory lock that serialises migrations. */
@@ -143,6 +144,10 @@ static int check(store_t *s, PGresult *r, ExecStatusType ok, char *err, size_t e
     }
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", state ? state : "");
+    char cls[3] = "";
+    snprintf(cls, sizeof(cls), "%s", state ? state : "");
+    const char *label[] = {cls[0] ? cls : "none"};
+    metrics_add(METRIC_PG_ERRORS, label, 1);
     const char *msg = r ? PQresultErrorMessage(r) : (s->conn ? PQerrorMessage(s->conn) : "");
     snprintf(err, errlen, "%s", msg && *msg ? msg : "connection lost");
     size_t n = strlen(err);

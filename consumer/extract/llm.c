@@ -461,6 +461,9 @@ static int send_request(llm_t *l, slot_t *s, long long now, char *err, size_t er
     http_opts_default(&o);
     o.connect_timeout_ms = l->cfg.connect_timeout_ms;
     o.timeout_ms = request_timeout(l, now);
+    /* A non-streaming completion sends nothing until it is done: a stall
+     * window shorter than the request timeout would cut every slow answer. */
+    o.low_speed_time_s = (l->cfg.timeout_ms + 999) / 1000;
     o.max_body = l->cfg.max_response_bytes;
     http_body_init(&s->body);
     if (http_easy_setup(h, &o, &s->body, err, errlen) < 0) {

@@ -160,3 +160,23 @@ consumer_bg() {
 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
+
+# Starts tests/support/fake_llm.py (mode MODE, default ok) on a free port;
+# sets LLM_URL (the completions endpoint) and LLM_BASE (for /stats, /control).
+fake_llm_start() {
+  /usr/bin/python3 tests/support/fake_llm.py --mode "${1:-ok}" >"$T/fake_llm.out" 2>"$T/fake_llm.log" &
+  harness_track $!
+  wait_for 10 test -s "$T/fake_llm.out" || { fail "fake_llm" "no port"; return 1; }
+  LLM_BASE="http://127.0.0.1:$(head -n 1 "$T/fake_llm.out")"
+  LLM_URL="$LLM_BASE/v1/chat/completions"
+}
+
+# fake_llm_stat KEY: one number from the fake's /stats.
+fake_llm_stat() {
+  /usr/bin/python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/stats", timeout=5))[sys.argv[2]])' "$LLM_BASE" "$1"
+}
+
+# fake_llm_mode MODE: switches the fake's answers and zeroes its counters.
+fake_llm_mode() {
+  /usr/bin/python3 -c 'import json,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/control", data=json.dumps({"mode": sys.argv[2], "reset": True}).encode(), method="POST"), timeout=5).read()' "$LLM_BASE" "$1"
+}

@@ -1,0 +1,77 @@
+# LLM extraction on the real consumer, against the scripted fake LLM:
+# answered events are stored with the LLM's extraction; a replay sends
+# nothing to the LLM again; with the LLM down every event is stored through
+# the built-in fallback (no dead letters); and an LLM answering after 30 s
+# per call, with max.poll.interval.ms=10000, neither costs the consumer its
+# group membership nor loses anything.
+set -u
+. tests/support/lib.sh
+harness_init
+FAILED=0
+pg_start
+mock_start --brokers 1 --topic events:3 --topic events.dlq:1 --topic down:3 --topic slow:3
+fake_llm_start ok
+N=$(wc -l <tests/data/demo.jsonl)
+count() { psql_q "SELECT count(*) FROM events WHERE kafka_topic = '$1' ${2:-}"; }
+
+# 1. Answers are used.
+produce events tests/data/demo.jsonl 2>"$T/p1.log" || fail "produce" "demo"
+eval "$(consumer_cmd) -t events --drain --set llm.url=$LLM_URL --set llm.max.inflight=8" 2>"$T/c1.log"
+rc=$?
+[ $rc = 0 ] && pass "drain with the LLM exits 0" || fail "drain" "exit $rc: $(tail -n 2 "$T/c1.log")"
+[ "$(count events)" = "$N" ] && pass "all $N events stored" || fail "stored" "$(count events)"
+llm=$(count events "AND extracted_by LIKE 'llm%' AND extractor_version = 'llm-1'")
+[ "$llm" = "$N" ] && pass "every event carries the LLM's extraction" || fail "extracted_by" "$llm of $N by the LLM"
+calls=$(fake_llm_stat requests)
+[ "$calls" = "$N" ] && pass "one LLM call per event ($calls)" || fail "calls" "$calls for $N events"
+psql_q "SELECT extraction->'entities' FROM events WHERE kafka_topic='events' LIMIT 1" | grep -q '"name"' &&
+  pass "the stored extraction has the LLM's entities" || fail "extraction" "no entities"
+
+# 2. Replay: already stored, so no paid work is repeated.
+"$BIN/shoal-consumer" replay --from-beginning -b "$BOOTSTRAP" -t events -g shoal --db "$DB" $TEST_SESSION_OPTS \
+  --set llm.url="$LLM_URL" 2>"$T/r.log"
+rc=$?
+[ $rc = 0 ] && pass "replay exits 0" || fail "replay" "exit $rc"
+after=$(fake_llm_stat requests)
+[ "$after" = "$calls" ] && pass "replay sent no LLM request ($after in all)" || fail "replay calls" "$calls -> $after"
+[ "$(count events)" = "$N" ] && pass "replay added no rows" || fail "replay rows" "$(count events)"
+
+# 3. The LLM is down (nothing listens): the built-in extractor stores all.
+# (Fresh events: ids already stored would be skipped before extraction.)
+produce down --generate 100 --seed 5 2>"$T/p2.log"
+eval "$(consumer_cmd) -t down -g g-down --drain --set llm.url=http://127.0.0.1:9/v1/chat/completions \
+  --set llm.retries=1 --set llm.breaker.threshold=3" 2>"$T/c2.log"
+rc=$?
+[ $rc = 0 ] && pass "LLM down: drain exits 0" || fail "down drain" "exit $rc"
+[ "$(count down "AND extracted_by = 'builtin'")" = 100 ] && pass "LLM down: every event stored by the fallback" ||
+  fail "fallback" "$(count down "AND extracted_by = 'builtin'") of 100"
+[ "$(psql_q "SELECT count(*) FROM dead_letters")" = 0 ] && pass "LLM down: nothing dead-lettered" ||
+  fail "dead letters" "$(psql_q 'SELECT count(*) FROM dead_letters')"
+
+# 4. 30 s per answer against max.poll.interval.ms=10000: partitions pause,
+# polling goes on, the group stays stable, every event is stored with the
+# LLM's answer.
+fake_llm_mode slow:30
+produce slow --generate 20 --seed 6 2>"$T/p3.log"
+start=$(now_ms)
+eval "$(consumer_cmd) -t slow -g g-slow --drain -X max.poll.interval.ms=10000 --set batch.size=10 \
+  --set llm.url=$LLM_URL --set llm.max.inflight=16 --set llm.timeout.ms=40000 --set llm.batch.deadline.ms=45000" 2>"$T/c3.log"
+rc=$?
+took=$(( $(now_ms) - start ))
+echo "slow run took ${took} ms"
+[ $rc = 0 ] && pass "slow LLM: drain exits 0" || fail "slow drain" "exit $rc: $(tail -n 2 "$T/c3.log")"
+[ "$took" -ge 55000 ] && pass "the run did wait for the slow answers (two batches, ${took} ms)" || fail "slow" "${took} ms"
+[ "$(count slow "AND extracted_by LIKE 'llm%'")" = 20 ] && pass "slow LLM: all 20 stored with the LLM's answer" ||
+  fail "slow stored" "$(count slow "AND extracted_by LIKE 'llm%'")"
+grep -qi 'max.poll.interval\|MAXPOLL' "$T/c3.log" && fail "max.poll.interval" "$(grep -i 'maxpoll\|max.poll' "$T/c3.log" | head -n 2)" ||
+  pass "no max.poll.interval.ms violation logged"
+lost=$(grep -c '"msg":"partition lost"' "$T/c3.log")
+revoked=$(grep -c '"msg":"partition revoked"' "$T/c3.log")
+assigned=$(grep -c '"msg":"partition assigned"' "$T/c3.log")
+[ "$lost" = 0 ] && [ "$revoked" -le 3 ] && [ "$assigned" = 3 ] &&
+  pass "no rebalance during the slow batches (3 assigned once, revoked only when leaving)" ||
+  fail "rebalances" "assigned=$assigned revoked=$revoked lost=$lost"
+ends=$(topic_end_offsets_sum slow)
+stored=$(psql_q "SELECT sum(next_offset) FROM kafka_offsets WHERE consumer_group='g-slow'")
+[ "$stored" = "$ends" ] && pass "slow LLM: offsets at the end" || fail "offsets" "$stored vs $ends"
+exit $FAILED
