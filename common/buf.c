@@ -55,24 +55,46 @@ void buf_printf(buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void buf_copy_field(buf_t *b, const char *s)
+/* Appends s, replacing each byte that esc maps to a string. */
+static void append_escaped(buf_t *b, const char *s, const char *(*esc)(char c))
 {
     const char *run = s;
-    for (const char *p = s;; p++) {
-        const char *esc = NULL;
-        switch (*p) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\0': buf_append(b, run, (size_t)(p - run)); return;
-        default: continue;
-        }
-        buf_append(b, run, (size_t)(p - run));
-        buf_append(b, esc, 2);
-        run = p + 1;
+    for (; *s; s++) {
+        const char *e = esc(*s);
+        if (!e) continue;
+        buf_append(b, run, (size_t)(s - run));
+        buf_puts(b, e);
+        run = s + 1;
+    }
+    buf_append(b, run, (size_t)(s - run));
+}
+
+static const char *copy_escape(char c)
+{
+    switch (c) {
+    case '\\': return "\\\\";
+    case '\t': return "\\t";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    default: return NULL;
     }
 }
+
+static const char *html_escape(char c)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    default: return NULL;
+    }
+}
+
+void buf_copy_field(buf_t *b, const char *s) { append_escaped(b, s, copy_escape); }
+
+void buf_html(buf_t *b, const char *s) { append_escaped(b, s, html_escape); }
 
 const char *buf_cstr(buf_t *b)
 {

@@ -28,6 +28,7 @@
 #include "signals.h"
 #include "source.h"
 #include "replay.h"
+#include "report.h"
 #include "store.h"
 #include "trend.h"
 #include "version.h"
@@ -75,6 +76,7 @@ static void usage(FILE *out)
             "usage: shoal-consumer [run] [options]     consume, persist, commit\n"
             "       shoal-consumer migrate [options]   apply database migrations and exit\n"
             "       shoal-consumer trends [--json]     print the current trends and their evidence\n"
+            "       shoal-consumer report --html FILE  write the trends and clusters as one HTML page\n"
             "       shoal-consumer replay --from-beginning | --from-timestamp T | --to-group NEW\n"
             "                                          rewind stored offsets, then reprocess (--drain)\n"
             "options:\n"
@@ -576,11 +578,9 @@ static int cmd_run(consumer_t *c, int drain)
 
 static void print_money(double v, const char *cur)
 {
-    const char *unit = "";
-    if (v >= 1e9) { v /= 1e9; unit = "B"; }
-    else if (v >= 1e6) { v /= 1e6; unit = "M"; }
-    else if (v >= 1e3) { v /= 1e3; unit = "K"; }
-    printf("%.1f%s %s", v, unit, cur ? cur : "");
+    char m[64];
+    trend_format_amount(v, cur, m, sizeof(m));
+    printf("%s", m);
 }
 
 /* shoal-consumer trends [--json]: the stored trends and their evidence. */
@@ -629,6 +629,17 @@ static int cmd_trends(consumer_t *c, int json)
         }
     }
     cJSON_Delete(arr);
+    return EXIT_OK;
+}
+
+/* shoal-consumer report --html FILE: one self-contained page (report.h). */
+static int cmd_report(consumer_t *c, const char *html)
+{
+    char err[512];
+    if (!html) return finish(EXIT_USAGE, "report needs --html FILE");
+    int rc = report_write(c->store, config_int(c->cfg, "trend.window.days") * 86400, html, err, sizeof(err));
+    if (rc != 0) return finish(rc == -1 ? EXIT_STARTUP : EXIT_FAILURE_RUNTIME, err);
+    log_kv(LOG_INFO, "report written", "file", html, NULL);
     return EXIT_OK;
 }
 
@@ -689,11 +700,12 @@ int main(int argc, char **argv)
         {"log-level", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},       {"json", no_argument, 0, 'J'},
         {"from-beginning", no_argument, 0, 'B'}, {"from-timestamp", required_argument, 0, 'T'},
-        {"to-group", required_argument, 0, 'G'}, {0, 0, 0, 0}};
+        {"to-group", required_argument, 0, 'G'}, {"html", required_argument, 0, 'H'},
+        {0, 0, 0, 0}};
     replay_opts_t replay = {0};
     pending_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
-    const char *config_path = NULL;
+    const char *config_path = NULL, *html = NULL;
     int drain = 0, dump = 0, json = 0, o;
     char err[512];
     while ((o = getopt_long(argc, argv, "b:t:g:X:hV", opts, NULL)) != -1) {
@@ -707,6 +719,7 @@ int main(int argc, char **argv)
         case 's': pend[np++] = (pending_t){"", optarg}; break;
         case 'd': drain = 1; break;
         case 'J': json = 1; break;
+        case 'H': html = optarg; break;
         case 'B': replay.mode = REPLAY_FROM_BEGINNING; break;
         case 'G': replay.mode = REPLAY_TO_GROUP; replay.group = optarg; break;
         case 'T': {
@@ -729,7 +742,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = optind < argc ? argv[optind] : "run";
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "trends") != 0 &&
-        strcmp(cmd, "replay") != 0) {
+        strcmp(cmd, "replay") != 0 && strcmp(cmd, "report") != 0) {
         usage(stderr);
         return finish(EXIT_USAGE, "unknown command");
     }
@@ -781,6 +794,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "migrate") == 0) rc = cmd_migrate(&c);
     else if (strcmp(cmd, "trends") == 0) rc = cmd_trends(&c, json);
+    else if (strcmp(cmd, "report") == 0) rc = cmd_report(&c, html);
     else if (strcmp(cmd, "replay") == 0) {
         if (!replay.mode) rc = finish(EXIT_USAGE, "replay needs --from-beginning, --from-timestamp T or --to-group NEW");
         else rc = cmd_replay(&c, &replay);

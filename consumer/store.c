@@ -887,11 +887,26 @@ fail:
     return STORE_TRANSIENT;
 }
 
-store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen)
+/* Runs a query whose answer is one text value and returns a copy of it. */
+static store_rc_t query_text(store_t *s, const char *sql, int n, const char *const *params,
+                             char **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
-    PGresult *r = exec_params(
+    PGresult *r = exec_params(s, sql, n, params);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    *out = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    return STORE_OK;
+}
+
+store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen)
+{
+    return query_text(
         s,
         "SELECT coalesce(jsonb_agg(x ORDER BY x.score DESC, x.key), '[]')::text FROM ("
         "SELECT t.key, t.title, t.direction, t.score, t.acceleration, t.volume, t.clusters, "
@@ -901,15 +916,60 @@ store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen)
         "'events', tc.events, 'sources', tc.sources, 'independent', tc.independent) "
         "ORDER BY tc.events DESC, tc.cluster_id), '[]') FROM trend_clusters tc WHERE tc.trend_key = t.key) AS evidence "
         "FROM trends t WHERE t.active) x",
-        0, NULL);
-    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
-    *out = strdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    if (!*out) {
-        snprintf(err, errlen, "out of memory");
-        return STORE_TRANSIENT;
-    }
-    return STORE_OK;
+        0, NULL, out, err, errlen);
+}
+
+/* Days are whole UTC days since the epoch, so buckets do not depend on the
+ * session time zone. */
+static const char REPORT_SQL[] =
+    "WITH lim AS (SELECT floor(extract(epoch FROM max(last_seen) - make_interval(secs => $1::double precision)) "
+    "/ 86400)::bigint AS first_day, floor(extract(epoch FROM max(last_seen)) / 86400)::bigint AS last_day "
+    "FROM clusters WHERE merged_into IS NULL), "
+    "days AS (SELECT generate_series(first_day, last_day) AS day FROM lim), "
+    "cday AS (SELECT e.cluster_id, floor(extract(epoch FROM e.published_at) / 86400)::bigint AS day, "
+    "count(*) AS n FROM events e, lim WHERE e.cluster_id IS NOT NULL "
+    "AND e.published_at >= to_timestamp(lim.first_day * 86400.0) "
+    "AND e.published_at < to_timestamp((lim.last_day + 1) * 86400.0) GROUP BY 1, 2), "
+    "tday AS (SELECT tc.trend_key, cday.day, sum(cday.n) AS n FROM trends t "
+    "JOIN trend_clusters tc ON tc.trend_key = t.key JOIN cday ON cday.cluster_id = tc.cluster_id "
+    "WHERE t.active GROUP BY 1, 2), "
+    "top AS (SELECT c.id, c.label, c.docs, sum(cday.n) AS n FROM clusters c JOIN cday ON cday.cluster_id = c.id "
+    "WHERE c.merged_into IS NULL GROUP BY c.id ORDER BY n DESC, c.id LIMIT $2::bigint), "
+    "evid AS (SELECT DISTINCT tc.cluster_id FROM trends t JOIN trend_clusters tc ON tc.trend_key = t.key "
+    "WHERE t.active) "
+    "SELECT jsonb_build_object('first_day', (SELECT first_day FROM lim), 'days', (SELECT count(*) FROM days), "
+    "'trends', (SELECT coalesce(jsonb_object_agg(t.key, (SELECT coalesce(jsonb_agg(coalesce(tday.n, 0) "
+    "ORDER BY d.day), '[]') FROM days d LEFT JOIN tday ON tday.trend_key = t.key AND tday.day = d.day)), '{}') "
+    "FROM trends t WHERE t.active), "
+    "'clusters', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', top.id::text, 'label', top.label, "
+    "'docs', top.docs, "
+    "'sources', (SELECT count(DISTINCT e.source) FROM events e WHERE e.cluster_id = top.id), "
+    "'before', (SELECT count(*) FROM events e, lim WHERE e.cluster_id = top.id "
+    "AND e.published_at < to_timestamp(lim.first_day * 86400.0)), "
+    "'series', (SELECT jsonb_agg(coalesce(cday.n, 0) ORDER BY d.day) FROM days d "
+    "LEFT JOIN cday ON cday.cluster_id = top.id AND cday.day = d.day)) ORDER BY top.n DESC, top.id), '[]') "
+    "FROM top), "
+    "'evidence', (SELECT coalesce(jsonb_object_agg(evid.cluster_id::text, jsonb_build_object("
+    "'sources', (SELECT coalesce(jsonb_agg(jsonb_build_object('source', x.source, 'events', x.n) "
+    "ORDER BY x.n DESC, x.source), '[]') FROM (SELECT e.source, count(*) AS n FROM events e "
+    "WHERE e.cluster_id = evid.cluster_id GROUP BY e.source) x), "
+    "'facts', (SELECT coalesce(jsonb_agg(jsonb_build_object('subject', f.subject, 'predicate', f.predicate, "
+    "'object', f.object, 'amount', f.amount, 'currency', f.currency, 'events', f.n) "
+    "ORDER BY f.n DESC, f.subject, f.predicate), '[]') FROM (SELECT fa.subject, fa.predicate, "
+    "min(fa.object) AS object, fa.amount, fa.currency, count(*) AS n FROM facts fa "
+    "JOIN events e ON e.id = fa.event_id WHERE e.cluster_id = evid.cluster_id "
+    "GROUP BY fa.subject, fa.predicate, fa.amount, fa.currency "
+    "ORDER BY n DESC, fa.subject, fa.predicate LIMIT $3::bigint) f))), '{}') FROM evid))::text";
+
+store_rc_t store_report_json(store_t *s, long window_s, long max_clusters, long max_facts,
+                             char **out, char *err, size_t errlen)
+{
+    char win[24], maxc[24], maxf[24];
+    snprintf(win, sizeof(win), "%ld", window_s);
+    snprintf(maxc, sizeof(maxc), "%ld", max_clusters);
+    snprintf(maxf, sizeof(maxf), "%ld", max_facts);
+    const char *p[] = {win, maxc, maxf};
+    return query_text(s, REPORT_SQL, 3, p, out, err, errlen);
 }
 
 store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset_t *offs, size_t n,

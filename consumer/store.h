@@ -135,4 +135,18 @@ store_rc_t store_trends_save(store_t *s, const trend_list_t *l, char *err, size_
  * trends command and the HTTP endpoint. */
 store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen);
 
+/* What the report charts, as one JSON object (caller frees with free()),
+ * over the UTC days from window_s before the latest cluster activity to it:
+ *   first_day (days since the epoch; null when nothing is stored), days,
+ *   trends:   {key: [events per day of the active trend's clusters]},
+ *   clusters: [{id, label, docs, sources, before (events before first_day),
+ *               series: [events per day]}], the max_clusters with the most
+ *             events in the period, most first,
+ *   evidence: {cluster id: {sources: [{source, events}],
+ *              facts: [{subject, predicate, object, amount, currency, events}]}}
+ *             for every cluster of an active trend, at most max_facts facts
+ *             each (the most reported). */
+store_rc_t store_report_json(store_t *s, long window_s, long max_clusters, long max_facts,
+                             char **out, char *err, size_t errlen);
+
 #endif

@@ -25,6 +25,15 @@ const char *trend_direction_name(trend_direction_t d)
     return d == TREND_RISING ? "rising" : d == TREND_FALLING ? "falling" : "steady";
 }
 
+void trend_format_amount(double v, const char *currency, char *out, size_t outlen)
+{
+    const char *unit = "";
+    if (v >= 1e9) { v /= 1e9; unit = "B"; }
+    else if (v >= 1e6) { v /= 1e6; unit = "M"; }
+    else if (v >= 1e3) { v /= 1e3; unit = "K"; }
+    snprintf(out, outlen, "%.1f%s%s%s", v, unit, currency ? " " : "", currency ? currency : "");
+}
+
 typedef struct {
     uint32_t name; /* index into the sorted name table */
     float share;

@@ -98,6 +98,9 @@ typedef enum { TREND_STEADY = 0, TREND_RISING, TREND_FALLING } trend_direction_t
 
 const char *trend_direction_name(trend_direction_t d); /* "steady", "rising", "falling" */
 
+/* An amount for people: "6.6B USD", "600.0M EUR", "45.0" (no currency). */
+void trend_format_amount(double v, const char *currency, char *out, size_t outlen);
+
 typedef struct {
     char *predicate;
     char *currency;     /* NULL for facts without amounts */
