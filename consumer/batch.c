@@ -552,7 +552,8 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             if (!row->rejected) continue;
             char msg[300];
             snprintf(msg, sizeof(msg), "SQLSTATE %s: %s", row->reject_sqlstate, row->reject_msg);
-            mark_dead(it, "db_rejected", "persist", msg);
+            mark_dead(it, strcmp(row->reject_sqlstate, "57014") == 0 ? "statement_timeout" : "db_rejected",
+                      "persist", msg);
             log_kv(LOG_WARN, "row rejected by the database; dead-lettering it", "event_id",
                    it->ev.id, "sqlstate", row->reject_sqlstate, NULL);
         }

@@ -29,6 +29,7 @@ struct store {
     long statement_timeout_ms;
     PGconn *conn;
     char sqlstate[6];
+    int timeout_streak; /* batch writes ended by statement timeouts in a row */
     buf_t copy;
 };
 
@@ -402,9 +403,11 @@ static const char INSERT_ONE[] =
     "$13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
 
 /* Finds the rows that fail on their own: each in a savepoint, inside a
- * transaction that is rolled back. Returns how many were marked, or -1 when
- * the database itself failed. */
-static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, char *err, size_t errlen)
+ * transaction that is rolled back. With timeouts_permanent, a row whose own
+ * insert hits the statement timeout is one of them. Returns how many were
+ * marked, or -1 when the database itself failed. */
+static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, int timeouts_permanent,
+                           char *err, size_t errlen)
 {
     int marked = 0;
     if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) return -1;
@@ -421,7 +424,8 @@ static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, char *er
             if (exec_ok(s, "RELEASE SAVEPOINT row", 0, NULL, err, errlen) != 0) return -1;
             continue;
         }
-        if (fault_classify_sqlstate(s->sqlstate) != FAULT_PERMANENT) {
+        int timed_out = strcmp(s->sqlstate, "57014") == 0;
+        if (fault_classify_sqlstate(s->sqlstate) != FAULT_PERMANENT && !(timeouts_permanent && timed_out)) {
             snprintf(err, errlen, "%s", e);
             return -1;
         }
@@ -547,14 +551,23 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
             goto fail;
     }
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
+    s->timeout_streak = 0;
     return STORE_OK;
 
 fail:
     rollback(s);
-    if (in_rows && s->conn && fault_classify_sqlstate(s->sqlstate) == FAULT_PERMANENT) {
-        char e2[512];
-        int marked = isolate_rejects(s, rows, nrows, e2, sizeof(e2));
-        if (marked > 0) return STORE_REJECTED;
+    /* FAULT_TIMEOUT_ATTEMPTS_MAX statement timeouts in a row: the rows are
+     * tried one by one, and one that times out on its own is the cause. */
+    s->timeout_streak = strcmp(s->sqlstate, "57014") == 0 ? s->timeout_streak + 1 : 0;
+    int timeouts_permanent = s->timeout_streak >= FAULT_TIMEOUT_ATTEMPTS_MAX;
+    char e2[512];
+    if (in_rows && (fault_classify_sqlstate(s->sqlstate) == FAULT_PERMANENT || timeouts_permanent) &&
+        store_connect(s, e2, sizeof(e2)) == STORE_OK) {
+        int marked = isolate_rejects(s, rows, nrows, timeouts_permanent, e2, sizeof(e2));
+        if (marked > 0) {
+            s->timeout_streak = 0;
+            return STORE_REJECTED;
+        }
         if (marked < 0) snprintf(err, errlen, "%s", e2);
     }
     for (size_t i = 0; i < nrows; i++) rows[i].inserted = 0;
