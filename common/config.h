@@ -56,6 +56,10 @@ int config_load_env(config_t *c, char *err, size_t errlen);
 int config_load_sources(config_t *c, const char *path, char *err, size_t errlen);
 /* Adds one "-X key=value" librdkafka property. */
 int config_add_kafka(config_t *c, const char *kv, char *err, size_t errlen);
+/* One command-line flag, applied after config_load_sources(): name NULL is
+ * -X KEY=VALUE, "" is --set KEY=VALUE, else the setting name (-b: "brokers"). */
+int config_apply_flag(config_t *c, const char *name, const char *value, char *err,
+                      size_t errlen);
 
 const char *config_str(const config_t *c, const char *name); /* never NULL */
 long config_int(const config_t *c, const char *name);
