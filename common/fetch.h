@@ -31,7 +31,7 @@ typedef enum {
     FETCH_TOO_LARGE,    /* the body passed max_body */
     FETCH_TIMEOUT,      /* connect or total timeout, or too slow */
     FETCH_REDIRECTS,    /* more than max_redirects, or a loop */
-    FETCH_BAD_TYPE,     /* content type not accepted */
+    FETCH_BAD_TYPE,     /* content type not accepted (fetch_page: or not parseable) */
     FETCH_BAD_CHARSET,  /* unknown charset, or bytes invalid in it (fetch_page) */
     FETCH_BAD_URL,      /* not an http(s) URL, or redirected to another scheme */
     FETCH_NETWORK,      /* DNS, refused, reset, TLS ... */

@@ -65,9 +65,21 @@ static int seen_index(seen_t *s, size_t nslots)
     return 0;
 }
 
+/* Forgets all but the newest SEEN_KEEP ids, as the state file would, so a
+ * long-running crawl stays bounded; amortised over SEEN_KEEP additions. */
+static int seen_prune(seen_t *s)
+{
+    size_t drop = s->n - SEEN_KEEP;
+    for (size_t i = 0; i < drop; i++) free(s->ids[i]);
+    memmove(s->ids, s->ids + drop, SEEN_KEEP * sizeof *s->ids);
+    s->n = SEEN_KEEP;
+    return seen_index(s, s->nslots);
+}
+
 static int seen_add(seen_t *s, const char *id)
 {
     if (seen_has(s, id)) return 0;
+    if (s->n >= 2 * SEEN_KEEP && seen_prune(s) != 0) return -1;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
         char **v = realloc(s->ids, cap * sizeof *v);
@@ -511,9 +523,7 @@ static int parse_args(crawl_t *c, int argc, char **argv, char *err, size_t errle
         {"topic", required_argument, 0, 't'},      {"set", required_argument, 0, 's'},
         {"config", required_argument, 0, 'c'},     {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    struct {
-        const char *name, *value;
-    } pend[argc > 0 ? argc : 1];
+    config_flag_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL;
     long long v;
@@ -567,9 +577,7 @@ static int parse_args(crawl_t *c, int argc, char **argv, char *err, size_t errle
         snprintf(err, errlen, "--sources FILE is required");
         return -1;
     }
-    if (config_load_sources(c->cfg, config_path, err, errlen) != 0) return -1;
-    for (size_t i = 0; i < np; i++)
-        if (config_apply_flag(c->cfg, pend[i].name, pend[i].value, err, errlen) != 0) return -1;
+    if (config_load_with_flags(c->cfg, config_path, pend, np, err, errlen) != 0) return -1;
     c->topic = config_str(c->cfg, "topics");
     if (!*c->topic || strchr(c->topic, ',')) {
         snprintf(err, errlen, "-t must name one topic");

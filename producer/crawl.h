@@ -32,7 +32,8 @@
  * Deduplication across restarts: a state file (--state, default
  * shoal-crawl.state), rewritten atomically (temp file, fsync, rename) after
  * every source that published or changed validators. It holds each
- * source's validators and the ids of the last 100000 published items. An
+ * source's validators and the ids of the last 100000 published items
+ * (memory keeps between 100000 and 200000). An
  * item is republished only if the file is lost or the item has aged out of
  * it; since its id is stable, the consumer stores it once anyway.
  *

@@ -458,9 +458,9 @@ static int parse_xml(const char *body, size_t len, const feed_ctx_t *ctx, feed_t
         items = root;
         atom = 1;
     } else {
-        xmlFreeDoc(doc);
-        snprintf(err, errlen, "XML is neither RSS 2.0 nor Atom (root <%s>)",
+        snprintf(err, errlen, "XML is neither RSS 2.0 nor Atom (root <%.40s>)",
                  root ? (const char *)root->name : "none");
+        xmlFreeDoc(doc);
         return -1;
     }
     int rc = 0;

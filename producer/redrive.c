@@ -477,9 +477,7 @@ int redrive_parse_args(int argc, char **argv, redrive_opts_t *o, config_t *cfg, 
         {0, 0, 0, 0}};
     *o = (redrive_opts_t){.group = "shoal-redrive", .max_redrives = 3};
     /* Client flags wait until the file and environment are loaded: flags win. */
-    struct {
-        const char *name, *value;
-    } pend[argc > 0 ? argc : 1];
+    config_flag_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL, *max = NULL;
     int c;
@@ -528,9 +526,7 @@ int redrive_parse_args(int argc, char **argv, redrive_opts_t *o, config_t *cfg, 
             return -1;
         }
     }
-    if (config_load_sources(cfg, config_path, err, errlen) != 0) return -1;
-    for (size_t i = 0; i < np; i++)
-        if (config_apply_flag(cfg, pend[i].name, pend[i].value, err, errlen) != 0) return -1;
+    if (config_load_with_flags(cfg, config_path, pend, np, err, errlen) != 0) return -1;
     return 0;
 }
 
