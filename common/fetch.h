@@ -86,7 +86,8 @@ const char *fetch_status_name(fetch_status_t s);
  * and text/plain (req->accept is ignored), then the charset (HTTP header,
  * else the document's <meta>, else UTF-8) converted to UTF-8, then for HTML
  * the main text without boilerplate (html_main_text). text receives the
- * text (NUL-terminated via buf_cstr), title the <title> (may stay empty).
+ * text (NUL-terminated via buf_cstr), title the <title> (title may be NULL;
+ * the title may stay empty). Threaded callers run html_global_init() first.
  * Returns the status; on FETCH_OK text is valid UTF-8. */
 fetch_status_t fetch_page(fetcher_t *f, const char *url, const fetch_req_t *req, buf_t *text,
                           buf_t *title, fetch_result_t *res);

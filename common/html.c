@@ -11,6 +11,8 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
+void html_global_init(void) { xmlInitParser(); }
+
 /* ---- Charset --------------------------------------------------------- */
 
 /* Copies the token after key= (quotes optional) from hay into out. */

@@ -12,13 +12,19 @@
  *   figure captions) nor elements with role navigation/banner/contentinfo.
  *   Blocks become lines, runs of white space one space.
  *
- * Nothing here logs; errors are return codes plus a one-line message. */
+ * Nothing here logs; errors are return codes plus a one-line message.
+ * Thread-safe once html_global_init() has run (libxml2 initialises its
+ * globals lazily, which is racy when threads do it first). */
 #ifndef SHOAL_HTML_H
 #define SHOAL_HTML_H
 
 #include <stddef.h>
 
 #include "buf.h"
+
+/* Call once at startup, before any thread parses (also covers the XML
+ * parser used for feeds). */
+void html_global_init(void);
 
 /* Writes the declared charset (as declared, NUL-terminated) to out and
  * returns 0, or -1 when the first 2048 bytes declare none. */
@@ -31,7 +37,7 @@ int html_to_utf8(const char *in, size_t len, const char *charset, buf_t *out, ch
                  size_t errlen);
 
 /* Appends the main text of the UTF-8 HTML document (or fragment) to text
- * and its <title> to title (title may be NULL). Returns 0, or -1 with err
+ * and its <title> to title (title may be NULL: not wanted). Returns 0, or -1 with err
  * set when the parser could not build a document or memory ran out. */
 int html_main_text(const char *utf8, size_t len, buf_t *text, buf_t *title, char *err,
                    size_t errlen);

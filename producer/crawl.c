@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "feed.h"
 #include "fetch.h"
+#include "html.h"
 #include "http.h"
 #include "kafka.h"
 #include "log.h"
@@ -268,9 +269,14 @@ static int save_state(crawl_t *c)
         return -1;
     }
     fprintf(f, "%s\n", STATE_MAGIC);
-    for (size_t i = 0; i < c->nsrc; i++)
-        if (c->src[i].etag[0] || c->src[i].last_modified[0])
-            fprintf(f, "V\t%s\t%s\t%s\n", c->src[i].url, c->src[i].etag, c->src[i].last_modified);
+    for (size_t i = 0; i < c->nsrc; i++) {
+        const source_t *s = &c->src[i];
+        /* a validator that would break the line format is not kept: the
+         * cost is one full download, never a wrong 304 */
+        if ((s->etag[0] || s->last_modified[0]) && !strpbrk(s->etag, "\t\r\n") &&
+            !strpbrk(s->last_modified, "\t\r\n"))
+            fprintf(f, "V\t%s\t%s\t%s\n", s->url, s->etag, s->last_modified);
+    }
     for (size_t i = c->seen.n > SEEN_KEEP ? c->seen.n - SEEN_KEEP : 0; i < c->seen.n; i++)
         fprintf(f, "P\t%s\n", c->seen.ids[i]);
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
@@ -663,6 +669,7 @@ int crawl_main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    html_global_init();
     if (http_global_init(err, sizeof err) != 0 || !(http_ready = 1) ||
         !(c.fetcher = fetcher_new(err, sizeof err)) || make_producer(&c, err, sizeof err) != 0) {
         log_kv(LOG_ERROR, "cannot start the crawl", "error", err, NULL);

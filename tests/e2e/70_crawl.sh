@@ -38,6 +38,17 @@ CRAWL="$BIN/shoal-producer crawl -b $BOOTSTRAP --host-delay-ms 300 --timeout-ms 
 keys() { kcat -b "$BOOTSTRAP" -C -t "$1" -e -q -f '%k\n' 2>>"$T/kcat.log" | sort; }
 field() { sed -n "s/.*\"msg\":\"crawl cycle\".*\"$1\":\"\([0-9]*\)\".*/\1/p" "$2" | tail -n 1; }
 
+# 0. Usage errors exit 2 before anything is fetched.
+$CRAWL -t events 2>"$T/u1.log"; r1=$?
+printf 'file:///etc/passwd\n' >"$T/bad-src.txt"
+$CRAWL -t events --sources "$T/bad-src.txt" 2>"$T/u2.log"; r2=$?
+echo "not a state file" >"$T/bad-state"
+$CRAWL -t events --sources "$T/good.txt" --state "$T/bad-state" --once 2>"$T/u3.log"; r3=$?
+[ "$r1:$r2:$r3" = 2:2:2 ] && grep -q 'sources FILE is required' "$T/u1.log" && grep -q 'not an http(s) URL' "$T/u2.log" &&
+  grep -q 'not a crawl state file' "$T/u3.log" && pass "missing --sources, a file:// source, a foreign state file: exit 2" ||
+  fail "usage errors" "$r1:$r2:$r3"
+"$BIN/shoal-producer" crawl --help | grep -q -- '--sources FILE' && pass "crawl --help" || fail "crawl --help" "no usage"
+
 # 1. First crawl of every source.
 start=$(date +%s)
 timeout 120 $CRAWL -t events --sources "$T/all.txt" --state "$T/state" --once 2>"$T/c1.log"
