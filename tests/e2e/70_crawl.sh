@@ -138,6 +138,9 @@ rc=$?
 [ -n "${stopped:-}" ] && [ $((stopped - sent)) -lt 8000 ] && pass "SIGTERM honoured within the shutdown timeout" ||
   fail "SIGTERM bound" "$(( ${stopped:-999999} - sent )) ms"
 grep -q '"msg":"crawl cycle"' "$T/c5.log" && pass "a summary per cycle on stderr" || fail "cycle summary" "none"
+grep -q '"msg":"source backs off","source":"slow".*"consecutive_failures":"2"' "$T/c5.log" &&
+  ! grep -q '"msg":"source backs off","source":"fakenews"' "$T/c5.log" &&
+  pass "the failing source backs off on its own, the good one does not" || fail "back-off" "$(grep 'backs off' "$T/c5.log" | tail -3)"
 curl -s -m 10 "$SITE/stats" | /usr/bin/python3 -c '
 import json, sys
 r = json.load(sys.stdin)["requests"][int(sys.argv[1]):]
