@@ -8,8 +8,8 @@ CC       ?= cc
 SAN      ?= 0
 OPT      ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
-INCLUDES := -Icommon -Iconsumer -Iproducer -Itests -I/usr/include/postgresql
-LIBS     := -lrdkafka -lpq -lcjson -lcurl -lmicrohttpd -lpthread -lm
+INCLUDES := -Icommon -Iconsumer -Iproducer -Itests -I/usr/include/postgresql -I/usr/include/libxml2
+LIBS     := -lrdkafka -lpq -lcjson -lcurl -lxml2 -lmicrohttpd -lpthread -lm
 
 ifeq ($(SAN),1)
   VARIANT  := san

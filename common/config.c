@@ -391,3 +391,26 @@ int config_load_sources(config_t *c, const char *path, char *err, size_t errlen)
     }
     return config_load_env(c, err, errlen);
 }
+
+int config_apply_flag(config_t *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    if (!name) return config_add_kafka(c, value, err, errlen);
+    if (*name) return config_set(c, name, value, "flag", err, errlen);
+    const char *eq = strchr(value, '=');
+    if (!eq || eq == value) {
+        snprintf(err, errlen, "--set expects key=value");
+        return -1;
+    }
+    char key[256];
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - value), value);
+    return config_set(c, key, eq + 1, "flag", err, errlen);
+}
+
+int config_load_with_flags(config_t *c, const char *path, const config_flag_t *flags, size_t n,
+                           char *err, size_t errlen)
+{
+    if (config_load_sources(c, path, err, errlen) != 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (config_apply_flag(c, flags[i].name, flags[i].value, err, errlen) != 0) return -1;
+    return 0;
+}

@@ -56,6 +56,20 @@ int config_load_env(config_t *c, char *err, size_t errlen);
 int config_load_sources(config_t *c, const char *path, char *err, size_t errlen);
 /* Adds one "-X key=value" librdkafka property. */
 int config_add_kafka(config_t *c, const char *kv, char *err, size_t errlen);
+/* One command-line flag, applied after config_load_sources(): name NULL is
+ * -X KEY=VALUE, "" is --set KEY=VALUE, else the setting name (-b: "brokers"). */
+int config_apply_flag(config_t *c, const char *name, const char *value, char *err,
+                      size_t errlen);
+
+/* Flags collected while parsing a command line, applied once the sources
+ * are loaded so that they win. name as for config_apply_flag(). */
+typedef struct {
+    const char *name, *value;
+} config_flag_t;
+
+/* config_load_sources(c, path), then every flag in order. */
+int config_load_with_flags(config_t *c, const char *path, const config_flag_t *flags, size_t n,
+                           char *err, size_t errlen);
 
 const char *config_str(const config_t *c, const char *name); /* never NULL */
 long config_int(const config_t *c, const char *name);

@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "crawl.h"
 #include "event.h"
 #include "generate.h"
 #include "kafka.h"
@@ -163,6 +164,7 @@ static void usage(FILE *out)
             "       shoal-producer -b BROKERS -t TOPIC --generate N [--seed S]\n"
             "       shoal-producer redrive -b BROKERS --from TOPIC.dlq [--error-class C] [--to TOPIC]\n"
             "                      [--max-redrives N] [--dry-run] [-g GROUP]\n"
+            "       shoal-producer crawl -b BROKERS -t TOPIC --sources FILE [--interval S] [--once]\n"
             "options:\n"
             "  -X KEY=VALUE     librdkafka property\n"
             "  --config FILE    settings file\n"
@@ -175,6 +177,7 @@ int main(int argc, char **argv)
     log_set_component("producer");
     if (signals_install() != 0) return finish(EXIT_FAILURE_RUNTIME, "cannot install signal handlers");
     if (argc > 1 && strcmp(argv[1], "redrive") == 0) return redrive_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "crawl") == 0) return crawl_main(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'}, {"topic", required_argument, 0, 't'},
         {"generate", required_argument, 0, 'n'}, {"seed", required_argument, 0, 'S'},

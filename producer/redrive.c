@@ -465,21 +465,6 @@ static void usage(FILE *out)
             "  -h, --help              this help\n");
 }
 
-/* One client flag: name NULL is -X, "" is --set key=value. */
-static int apply_flag(config_t *cfg, const char *name, const char *value, char *err, size_t errlen)
-{
-    if (!name) return config_add_kafka(cfg, value, err, errlen);
-    if (*name) return config_set(cfg, name, value, "flag", err, errlen);
-    const char *eq = strchr(value, '=');
-    if (!eq || eq == value) {
-        snprintf(err, errlen, "--set expects key=value");
-        return -1;
-    }
-    char key[256];
-    snprintf(key, sizeof(key), "%.*s", (int)(eq - value), value);
-    return config_set(cfg, key, eq + 1, "flag", err, errlen);
-}
-
 int redrive_parse_args(int argc, char **argv, redrive_opts_t *o, config_t *cfg, char *err,
                        size_t errlen)
 {
@@ -492,9 +477,7 @@ int redrive_parse_args(int argc, char **argv, redrive_opts_t *o, config_t *cfg, 
         {0, 0, 0, 0}};
     *o = (redrive_opts_t){.group = "shoal-redrive", .max_redrives = 3};
     /* Client flags wait until the file and environment are loaded: flags win. */
-    struct {
-        const char *name, *value;
-    } pend[argc > 0 ? argc : 1];
+    config_flag_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL, *max = NULL;
     int c;
@@ -543,9 +526,7 @@ int redrive_parse_args(int argc, char **argv, redrive_opts_t *o, config_t *cfg, 
             return -1;
         }
     }
-    if (config_load_sources(cfg, config_path, err, errlen) != 0) return -1;
-    for (size_t i = 0; i < np; i++)
-        if (apply_flag(cfg, pend[i].name, pend[i].value, err, errlen) != 0) return -1;
+    if (config_load_with_flags(cfg, config_path, pend, np, err, errlen) != 0) return -1;
     return 0;
 }
 

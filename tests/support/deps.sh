@@ -3,7 +3,7 @@
 # `apt-get update` runs once, and only when something has to be installed.
 set -eu
 PKGS="gcc make libc6-dev pkg-config librdkafka-dev libpq-dev libcjson-dev libcurl4-openssl-dev
-      libmicrohttpd-dev python3-yaml docker-compose
+      libmicrohttpd-dev libxml2-dev python3-yaml docker-compose
       postgresql kcat python3-confluent-kafka procps chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
