@@ -28,7 +28,7 @@ pg_start || exit 1
 # from the first to the last commit, latency from produce to commit.
 sq postgres "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null && pg_restart_immediate || exit 1
 [ "$(sq shoal 'SHOW track_commit_timestamp')" = on ] || { say "track_commit_timestamp is off"; exit 1; }
-mock_start --brokers 1 --topic events:$PARTS --topic events.dlq:1 --topic lat:6 --topic lat.dlq:1 || exit 1
+mock_start --brokers 1 --topic events:$PARTS --topic events.dlq:1 --topic lat:6 --topic lat.dlq:1 --topic rss:6 --topic rss.dlq:1 || exit 1
 "$BIN/shoal-consumer" migrate --db "$DB" 2>"$T/migrate.log" || { cat "$T/migrate.log" >&2; exit 1; }
 
 say "producing $N events (seed $SEED) into $PARTS partitions"
@@ -108,6 +108,31 @@ $(sq shoal "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY m
 EOF
 sq shoal "DROP TABLE lat_ts" >/dev/null
 
+# ---- 5b. Consumer peak RSS with 50k active clusters ----------------------
+# A database whose clusters table holds 50,000 recent clusters of 64 terms
+# (what cluster.cache.max loads at start-up), then a consumer that loads
+# them and processes RSS_N events.
+say "5b. consumer peak RSS with 50k active clusters"
+RSS_N=5000
+sq postgres "CREATE DATABASE shoal_rss" >/dev/null
+RSS_DB="host=$PG_DIR port=$PGPORT user=postgres dbname=shoal_rss"
+"$BIN/shoal-consumer" migrate --db "$RSS_DB" 2>/dev/null
+sq shoal_rss "INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by)
+              SELECT g, 3, '2024-10-01', '2024-10-01 12:00+00', 'seeded ' || g, 'bench-seed'
+              FROM generate_series(1, 50000) g" >/dev/null &&
+sq shoal_rss "ALTER TABLE cluster_terms DROP CONSTRAINT cluster_terms_pkey" >/dev/null &&
+sq shoal_rss "INSERT INTO cluster_terms (cluster_id, term, weight)
+              SELECT g, 'w' || ((g * 7919 + k * 104729) % 200000), 0.1 + (k % 10) / 10.0
+              FROM generate_series(1, 50000) g, generate_series(1, 64) k" >/dev/null &&
+sq shoal_rss "ALTER TABLE cluster_terms ADD PRIMARY KEY (cluster_id, term)" >/dev/null || exit 1
+produce rss --generate "$RSS_N" --seed $((SEED + 2)) 2>"$T/produce-rss.log" || { tail -n 3 "$T/produce-rss.log" >&2; exit 1; }
+DB_SAVED=$DB; DB=$RSS_DB; GROUP=bench-rss
+eval "/usr/bin/time -o '$T/time-rss' -f '%M %e' $(consumer_cmd) -t rss --drain" 2>"$T/c-rss.log" ||
+  { say "consumer failed: $(tail -n 2 "$T/c-rss.log")"; exit 1; }
+DB=$DB_SAVED
+read -r RSS50_KB RSS50_WALL <"$T/time-rss"
+RSS50_LOADED=$(grep -o '"msg":"clusters loaded","clusters":"[0-9]*"' "$T/c-rss.log" | head -n 1 | grep -o '[0-9]*')
+
 # ---- 6 and extraction: the engines in process ----------------------------
 say "6. clustering cost with 1k and 100k active clusters ($ENG_N events each)"
 kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -146,5 +171,5 @@ EOF
 TOTAL_S=$(( ($(now_ms) - began) / 1000 ))
 export N SEED PARTS PRODUCE_MS KCAT_MS KAFKA_RATE COPY_MS PG_RATE ROWS1 SECS1 SHOAL_RATE RSS_KB WALL1 \
   USER1 SYS1 LAT_N LAT_ROWS P50 P99 PMAX OFFERED RATE ROWS2 SECS2 RATE2 ROWS3 SECS3 RATE3 C1K C100K \
-  C50K EXT TOTAL_S RESULTS
+  C50K EXT TOTAL_S RESULTS RSS50_KB RSS50_LOADED
 /usr/bin/python3 bench/report.py

@@ -35,7 +35,8 @@ cl_ratio = (c100k["events_per_s"] / c1k["events_per_s"]
 r1, r2, r3 = shoal, num("RATE2"), num("RATE3")
 p99 = num("P99")
 rss_mb = num("RSS_KB") / 1024 if num("RSS_KB") else None
-rss50_mb = c50k.get("peak_rss_kb", 0) / 1024 or None
+rss50_mb = num("RSS50_KB") / 1024 if num("RSS50_KB") else None
+eng50_mb = c50k.get("peak_rss_kb", 0) / 1024 or None
 ext_rate = ext.get("docs_per_s")
 
 res = {
@@ -57,7 +58,9 @@ res = {
     "consumer_peak_rss_mb": round(rss_mb, 1) if rss_mb else None,
     "clustering": {"active_1k": c1k, "active_100k": c100k,
                    "ratio_100k_to_1k": round(cl_ratio, 3) if cl_ratio else None},
-    "engines_peak_rss_mb_50k_clusters": round(rss50_mb, 1) if rss50_mb else None,
+    "consumer_peak_rss_mb_50k_clusters": round(rss50_mb, 1) if rss50_mb else None,
+    "consumer_50k_clusters_loaded": num("RSS50_LOADED", int),
+    "engines_peak_rss_mb_50k_clusters": round(eng50_mb, 1) if eng50_mb else None,
     "engines_50k_clusters": c50k,
     "extraction_docs_per_s_per_core": ext_rate,
     "extraction": ext,
@@ -98,7 +101,8 @@ rows = [
     ("7. scale-out 1 / 2 / 3 instances (2 cores)",
      f"{fmt(r1)} / {fmt(r2)} / {fmt(r3)} events/s"),
     ("extraction, 2 KB articles, 1 core   [>= 20,000]", fmt(ext_rate, " docs/s")),
-    ("peak RSS, engines with 50k clusters   [< 100 MB]", fmt(rss50_mb, " MB", 1)),
+    ("peak RSS, consumer with 50k clusters   [< 100 MB]", fmt(rss50_mb, " MB", 1)),
+    ("   (extractor + engine alone, in process)", fmt(eng50_mb, " MB", 1)),
 ]
 w = max(len(r[0]) for r in rows)
 print(f"\nShoal benchmark: {res['events']:,} events, {res['partitions']} partitions, "
