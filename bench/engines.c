@@ -204,10 +204,11 @@ static size_t add_words(word_t *v, size_t n, size_t cap, const char *s, double w
  * PostgreSQL: a state plus document frequencies. Each is a full cluster
  * (BG_TERMS terms): the BG_REAL most frequent words of one generated
  * article (title words counting double), so real events walk the same
- * posting lists, and the rest drawn from a made-up vocabulary of 200,000
- * words, for a realistic vocabulary size and so that the background seldom
- * attracts or merges with the measured events (which would measure merging,
- * not the number of clusters). They never close. */
+ * posting lists, and the rest from a made-up vocabulary of 200,000 words,
+ * for a realistic vocabulary size. Every weight is drawn from 0.2-1.0, as
+ * tests/support/cluster_eval.c builds its synthetic clusters, so that the
+ * background seldom attracts or merges with the measured events (that
+ * would measure merging, not the number of clusters). They never close. */
 static int load_background(cluster_engine_t *e, uint64_t seed, long n)
 {
     generator_t *g = generator_new(seed, 0);
@@ -233,6 +234,12 @@ static int load_background(cluster_engine_t *e, uint64_t seed, long n)
         }
         qsort(v, k, sizeof(*v), cmp_tf_desc);
         if (k > BG_REAL) k = BG_REAL;
+        /* Weights as for the made-up words: which real words, not how
+         * heavy, is what makes events walk the same posting lists. */
+        for (size_t i = 0; i < k; i++) {
+            rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+            v[i].tf = 0.2 + (double)((rnd >> 20) % 800) / 1000;
+        }
         for (; k < BG_TERMS; k++) {
             rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
             snprintf(v[k].w, sizeof(v[k].w), "bg%llu", (unsigned long long)((rnd >> 33) % 200000));
