@@ -8,7 +8,7 @@ N=${1:-}
 [ -n "$N" ] || N=200000
 case $N in *[!0-9]*|0) echo "usage: bench.sh [N]" >&2; exit 2 ;; esac
 SEED=${SEED:-42}
-RATE=5000
+RATE=${RATE:-5000}
 RESULTS=${RESULTS:-bench/results.json}
 . tests/support/lib.sh
 harness_init
