@@ -55,6 +55,11 @@ $(BINDIR)/shoal-mock-kafka: $(call obj,tests/support/mock_kafka.c) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
+# The benchmark's in-process driver (bench/engines.c); not part of `all`.
+$(BINDIR)/shoal-bench: $(call obj,bench/engines.c) $(CONSUMER_OBJ) $(PRODUCER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
 $(BINDIR)/test_%: $(call obj,tests/unit/test_%.c) $(CONSUMER_OBJ) $(PRODUCER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
@@ -86,6 +91,11 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/support/demo.sh
+
+# make bench [N=200000]: ceilings and Shoal measured in one run (bench/README.md).
+bench: deps
+	@$(MAKE) --no-print-directory all $(BINDIR)/shoal-bench
+	@sh bench/bench.sh $(N)
 
 clean:
 	rm -rf build bin

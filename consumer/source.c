@@ -136,6 +136,10 @@ source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err
                               "enable.partition.eof", "true",
                               "partition.assignment.strategy", "cooperative-sticky",
                               "statistics.interval.ms", "5000",
+                              /* Prefetch: 16 MB is several seconds of work at
+                               * full speed; librdkafka's 64 MB default was
+                               * most of the process's peak RSS. */
+                              "queued.max.messages.kbytes", "16384",
                               NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, err, errlen);
     if (!conf) {

@@ -574,6 +574,27 @@ fail:
     return STORE_TRANSIENT;
 }
 
+/* One cluster being read row by row: its terms, copied out of each row's
+ * result (which is freed before the next row arrives). */
+typedef struct {
+    cluster_state_t st;
+    cluster_term_t *terms;
+    size_t *offs;   /* term i starts at names.data + offs[i] */
+    buf_t names;
+    long max_terms;
+} cluster_read_t;
+
+static void cluster_read_emit(cluster_read_t *cr, void (*fn)(void *, const cluster_state_t *),
+                              void *opaque)
+{
+    if (!cr->st.id) return;
+    for (size_t k = 0; k < cr->st.n_terms; k++) cr->terms[k].term = cr->names.data + cr->offs[k];
+    cr->st.terms = cr->terms;
+    fn(opaque, &cr->st);
+    cr->st = (cluster_state_t){0};
+    buf_reset(&cr->names);
+}
+
 store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_us,
                                long max_clusters, long max_terms,
                                void (*fn)(void *opaque, const cluster_state_t *st),
@@ -585,8 +606,21 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
     snprintf(maxc, sizeof(maxc), "%ld", max_clusters);
     snprintf(maxt, sizeof(maxt), "%ld", max_terms);
     const char *p[] = {exclude ? exclude : "", since, maxc, maxt};
-    PGresult *r = exec_params(
-        s,
+    cluster_read_t cr = {.max_terms = max_terms > 0 ? max_terms : 1};
+    cr.terms = malloc(sizeof(*cr.terms) * (size_t)cr.max_terms);
+    cr.offs = malloc(sizeof(*cr.offs) * (size_t)cr.max_terms);
+    if (!cr.terms || !cr.offs) {
+        free(cr.terms);
+        free(cr.offs);
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    /* Row by row (single-row mode): a full cache is millions of rows, and a
+     * whole result in memory at once would be several times the size of the
+     * cache it fills. */
+    long deadline = now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
+    int sent = PQsendQueryParams(
+        s->conn,
         "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "
         "t.term, t.weight, (extract(epoch FROM now()) * 1000000)::bigint "
         "FROM (SELECT id, docs, last_seen FROM clusters WHERE merged_into IS NULL AND updated_by <> $1 "
@@ -594,36 +628,66 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
         "ORDER BY last_seen DESC NULLS LAST, id LIMIT $3::bigint) c "
         "CROSS JOIN LATERAL (SELECT term, weight FROM cluster_terms WHERE cluster_id = c.id "
         "ORDER BY weight DESC, term LIMIT $4::bigint) t ORDER BY c.id, t.term",
-        4, p);
-    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
-    int n = PQntuples(r);
-    cluster_term_t *terms = malloc(sizeof(*terms) * (size_t)(max_terms > 0 ? max_terms : 1));
-    if (!terms) {
+        4, NULL, p, NULL, NULL, 0);
+    store_rc_t rc = STORE_OK;
+    if (!sent || !PQsetSingleRowMode(s->conn)) {
+        check(s, NULL, PGRES_TUPLES_OK, err, errlen, 0);
+        if (sent) finish_command(s, deadline);
+        rc = STORE_TRANSIENT;
+        goto out;
+    }
+    int first = 1;
+    PGresult *r;
+    while (s->conn && (r = wait_result(s, deadline)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_TUPLES_OK) { /* the end of the rows */
+            PQclear(r);
+            continue;
+        }
+        if (st != PGRES_SINGLE_TUPLE) {
+            check(s, r, PGRES_TUPLES_OK, err, errlen, 0);
+            finish_command(s, deadline);
+            rc = STORE_TRANSIENT;
+            break;
+        }
+        int64_t id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        if (first) {
+            /* Rewind a little: a transaction that started before this read
+             * may commit after it with an earlier updated_at. Re-reading is
+             * harmless. */
+            *since_us = strtoll(PQgetvalue(r, 0, 5), NULL, 10) - 5000000;
+            first = 0;
+        }
+        if (id != cr.st.id) {
+            cluster_read_emit(&cr, fn, opaque);
+            cr.st.id = id;
+            cr.st.docs = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+            int64_t seen = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+            cr.st.last_seen_us = seen < 0 ? CLUSTER_TIME_NONE : seen;
+        }
+        if ((long)cr.st.n_terms < cr.max_terms) {
+            cr.offs[cr.st.n_terms] = cr.names.len;
+            buf_append(&cr.names, PQgetvalue(r, 0, 3), (size_t)PQgetlength(r, 0, 3) + 1);
+            cr.terms[cr.st.n_terms++].weight = strtod(PQgetvalue(r, 0, 4), NULL);
+        }
         PQclear(r);
-        snprintf(err, errlen, "out of memory");
-        return STORE_TRANSIENT;
+        if (cr.names.failed) {
+            snprintf(err, errlen, "out of memory");
+            finish_command(s, deadline);
+            rc = STORE_TRANSIENT;
+            break;
+        }
     }
-    int i = 0;
-    while (i < n) {
-        cluster_state_t st = {0};
-        st.id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-        st.docs = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        int64_t seen = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-        st.last_seen_us = seen < 0 ? CLUSTER_TIME_NONE : seen;
-        size_t k = 0;
-        for (; i < n && strtoll(PQgetvalue(r, i, 0), NULL, 10) == st.id; i++)
-            if ((long)k < max_terms)
-                terms[k++] = (cluster_term_t){PQgetvalue(r, i, 3), strtod(PQgetvalue(r, i, 4), NULL)};
-        st.terms = terms;
-        st.n_terms = k;
-        fn(opaque, &st);
+    if (!s->conn && rc == STORE_OK) {
+        snprintf(err, errlen, "connection lost reading clusters");
+        rc = STORE_TRANSIENT;
     }
-    /* Rewind a little: a transaction that started before this read may
-     * commit after it with an earlier updated_at. Re-reading is harmless. */
-    if (n > 0) *since_us = strtoll(PQgetvalue(r, 0, 5), NULL, 10) - 5000000;
-    free(terms);
-    PQclear(r);
-    return STORE_OK;
+    if (rc == STORE_OK) cluster_read_emit(&cr, fn, opaque);
+out:
+    free(cr.terms);
+    free(cr.offs);
+    buf_free(&cr.names);
+    return rc;
 }
 
 /* A text[] literal: every element double-quoted, with " and \\ escaped. */

@@ -2,6 +2,7 @@
  *
  *   shoal-producer -b BROKERS -t TOPIC [FILE ...]      JSONL from files or stdin
  *   shoal-producer -b BROKERS -t TOPIC --generate N --seed S
+ *   ... --rate R   at most R messages per second (steady load, e.g. for latency)
  *
  * Each line is validated with the consumer's own validator and keyed by its
  * event id; the producer is idempotent (enable.idempotence=true). The exit
@@ -31,6 +32,9 @@ typedef struct {
     const char *topic;
     unsigned long long read, rejected, queued, delivered, failed;
     long last_progress;
+    double rate;                  /* messages per second; 0 = as fast as possible */
+    unsigned long long paced;     /* messages released by pace() */
+    long pace_start;
 } producer_t;
 
 static long now_ms(void)
@@ -75,6 +79,16 @@ static void progress(producer_t *p, int force)
            "failed", d, NULL);
 }
 
+/* With --rate, message k is not queued before start + k / rate seconds;
+ * waiting serves delivery reports. */
+static void pace(producer_t *p)
+{
+    if (p->rate <= 0) return;
+    if (p->paced == 0) p->pace_start = now_ms();
+    long due = p->pace_start + (long)((double)p->paced++ * 1000.0 / p->rate);
+    for (long now = now_ms(); now < due; now = now_ms()) rd_kafka_poll(p->rk, (int)(due - now));
+}
+
 /* Validates one line and queues it, keyed by its event id. */
 static void produce_line(producer_t *p, const char *line, size_t len, const char *where)
 {
@@ -92,6 +106,7 @@ static void produce_line(producer_t *p, const char *line, size_t len, const char
         log_kv(LOG_WARN, "line rejected", "where", where, "class", event_err_class(e), "reason", err, NULL);
         return;
     }
+    pace(p);
     for (;;) {
         rd_kafka_resp_err_t r = rd_kafka_producev(
             p->rk, RD_KAFKA_V_TOPIC(p->topic), RD_KAFKA_V_KEY(ev.id, strlen(ev.id)),
@@ -162,6 +177,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: shoal-producer -b BROKERS -t TOPIC [FILE ...]   JSONL (stdin without FILE)\n"
             "       shoal-producer -b BROKERS -t TOPIC --generate N [--seed S]\n"
+            "       (either form) --rate R   at most R messages per second\n"
             "       shoal-producer redrive -b BROKERS --from TOPIC.dlq [--error-class C] [--to TOPIC]\n"
             "                      [--max-redrives N] [--dry-run] [-g GROUP]\n"
             "       shoal-producer crawl -b BROKERS -t TOPIC --sources FILE [--interval S] [--once]\n"
@@ -183,12 +199,14 @@ int main(int argc, char **argv)
         {"generate", required_argument, 0, 'n'}, {"seed", required_argument, 0, 'S'},
         {"config", required_argument, 0, 'c'},  {"set", required_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
+        {"rate", required_argument, 0, 'r'},
         {0, 0, 0, 0}};
     const char *config_path = NULL;
     const char *pend_name[argc > 0 ? argc : 1], *pend_val[argc > 0 ? argc : 1];
     size_t np = 0;
     long long generate = -1;
     unsigned long long seed = 1;
+    double rate = 0;
     int o;
     while ((o = getopt_long(argc, argv, "b:t:X:hV", opts, NULL)) != -1) {
         switch (o) {
@@ -199,12 +217,17 @@ int main(int argc, char **argv)
         case 'c': config_path = optarg; break;
         case 'n': generate = strtoll(optarg, NULL, 10); break;
         case 'S': seed = strtoull(optarg, NULL, 10); break;
+        case 'r':
+            rate = strtod(optarg, NULL);
+            if (!(rate > 0)) return finish(EXIT_USAGE, "--rate expects a positive number of messages per second");
+            break;
         case 'V': printf("shoal-producer %s\n", SHOAL_VERSION); return EXIT_OK;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return finish(EXIT_USAGE, "bad command line");
         }
     }
     producer_t p = {0};
+    p.rate = rate;
     char err[512];
     int rc = EXIT_OK;
     p.cfg = config_new(CFG_PRODUCER);

@@ -1,0 +1,175 @@
+# make bench [N=200000]: how close Shoal comes to this machine's limits.
+# Every Shoal figure is set against a ceiling measured in the same run
+# (bench/README.md says what each number means and how it is taken).
+# Prints a table and writes bench/results.json. Run from the repository
+# root after `make all bin/shoal-bench` (the Makefile's bench target does).
+set -u
+N=${1:-}
+[ -n "$N" ] || N=200000
+case $N in *[!0-9]*|0) echo "usage: bench.sh [N]" >&2; exit 2 ;; esac
+SEED=${SEED:-42}
+RATE=${RATE:-5000}
+RESULTS=${RESULTS:-bench/results.json}
+. tests/support/lib.sh
+harness_init
+say() { printf 'bench: %s\n' "$*" >&2; }
+sq() { psql -X -q -t -A -d "$1" -c "$2"; }
+began=$(now_ms)
+
+# The mock keeps about 5 MB of log per partition and drops older segments:
+# give it room for N events of ~1.2 KB with a margin (checked below).
+PARTS=$(( (N * 1200 + 3999999) / 4000000 ))
+[ $PARTS -lt 6 ] && PARTS=6
+LAT_N=$(( N / 5 )); [ $LAT_N -lt 25000 ] && LAT_N=25000
+ENG_N=$(( N / 10 )); [ $ENG_N -lt 2000 ] && ENG_N=2000
+
+pg_start || exit 1
+# Commit timestamps tell when each row became durable: throughput is read
+# from the first to the last commit, latency from produce to commit.
+sq postgres "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null && pg_restart_immediate || exit 1
+[ "$(sq shoal 'SHOW track_commit_timestamp')" = on ] || { say "track_commit_timestamp is off"; exit 1; }
+mock_start --brokers 1 --topic events:$PARTS --topic events.dlq:1 --topic lat:6 --topic lat.dlq:1 --topic rss:6 --topic rss.dlq:1 || exit 1
+"$BIN/shoal-consumer" migrate --db "$DB" 2>"$T/migrate.log" || { cat "$T/migrate.log" >&2; exit 1; }
+
+say "producing $N events (seed $SEED) into $PARTS partitions"
+t0=$(now_ms)
+produce events --generate "$N" --seed "$SEED" 2>"$T/produce.log" || { tail -n 3 "$T/produce.log" >&2; exit 1; }
+PRODUCE_MS=$(( $(now_ms) - t0 ))
+
+# ---- 1. Kafka ceiling: kcat reads the whole topic to /dev/null -----------
+say "1. Kafka ceiling (kcat)"
+t0=$(now_ms)
+got=$(kcat -b "$BOOTSTRAP" -C -t events -o beginning -e -q 2>"$T/kcat.log" | wc -l)
+KCAT_MS=$(( $(now_ms) - t0 ))
+[ "$got" = "$N" ] || say "WARNING: kcat read $got of $N messages (the mock dropped some: more partitions needed)"
+KAFKA_RATE=$(( got * 1000 / (KCAT_MS > 0 ? KCAT_MS : 1) ))
+
+# ---- 3. Shoal end to end, one instance (also 5: its peak RSS) ------------
+# Rows per second between the first and the last commit of the run; the
+# process's wall time (start-up, group join, --drain's idle wait) is shown
+# alongside.
+rate_between_commits() { # DB-name topic -> "rows secs rate"
+  sq "$1" "WITH t AS (SELECT pg_xact_commit_timestamp(xmin) AS c FROM events WHERE kafka_topic = '$2'),
+           f AS (SELECT min(c) AS first, max(c) AS last FROM t)
+           SELECT count(*), round(extract(epoch FROM max(last - first))::numeric, 3),
+                  CASE WHEN max(last) > max(first) THEN round(count(*) FILTER (WHERE c > first)
+                       / extract(epoch FROM max(last - first))) ELSE 0 END
+           FROM t, f" | tr '|' ' '
+}
+say "3. Shoal end to end, 1 instance"
+GROUP=bench-1
+eval "/usr/bin/time -o '$T/time1' -f '%M %e %U %S' $(consumer_cmd) -t events --drain" 2>"$T/c1.log" ||
+  { say "consumer failed: $(tail -n 2 "$T/c1.log")"; exit 1; }
+read -r RSS_KB WALL1 USER1 SYS1 <"$T/time1"
+read -r ROWS1 SECS1 SHOAL_RATE <<EOF
+$(rate_between_commits shoal events)
+EOF
+[ "$ROWS1" = "$N" ] || say "WARNING: $ROWS1 rows stored for $N events"
+
+# ---- 2. PostgreSQL ceiling: COPY of the same rows into a table of the same shape
+say "2. PostgreSQL ceiling (COPY)"
+COLS="id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, cluster_id"
+psql -X -q -d shoal -c "\\copy (SELECT $COLS FROM events WHERE kafka_topic = 'events') TO '$T/events.copy'" &&
+  sq shoal "CREATE TABLE events_ceiling (LIKE events INCLUDING ALL)" >/dev/null || exit 1
+t0=$(now_ms)
+psql -X -q -d shoal -c "\\copy events_ceiling ($COLS) FROM '$T/events.copy'" || exit 1
+COPY_MS=$(( $(now_ms) - t0 ))
+PG_RATE=$(( ROWS1 * 1000 / (COPY_MS > 0 ? COPY_MS : 1) ))
+sq shoal "DROP TABLE events_ceiling" >/dev/null
+
+# ---- 4. Latency at a steady 5,000 events/s ------------------------------
+# Produce time: the Kafka message timestamp (set by the producer's client
+# when the message is queued). Persisted: the commit timestamp of the row's
+# transaction. One clock (this machine), no clock skew.
+say "4. latency: $LAT_N events at $RATE/s"
+GROUP=bench-lat
+consumer_bg "$T/lat.log" -t lat
+LAT_PID=$CONSUMER_PID
+wait_for 60 grep -q '"msg":"partition assigned"' "$T/lat.log" || { say "latency consumer got no partitions"; exit 1; }
+sleep 1
+produce lat --generate "$LAT_N" --seed $((SEED + 1)) --rate $RATE 2>"$T/produce-lat.log" ||
+  { tail -n 3 "$T/produce-lat.log" >&2; exit 1; }
+i=0
+while [ "$(sq shoal "SELECT count(*) FROM events WHERE kafka_topic = 'lat'")" -lt "$LAT_N" ]; do
+  i=$((i + 1)); [ $i -gt 3000 ] && { say "latency run did not finish"; break; }
+  sleep 0.1
+done
+kill -TERM "$LAT_PID"; wait "$LAT_PID"
+kcat -b "$BOOTSTRAP" -C -t lat -o beginning -e -q -f '%p\t%o\t%T\n' >"$T/lat.ts" 2>>"$T/kcat.log"
+sq shoal "CREATE TABLE lat_ts (p integer, o bigint, ts bigint)" >/dev/null
+psql -X -q -d shoal -c "\\copy lat_ts FROM '$T/lat.ts'"
+read -r LAT_ROWS P50 P99 PMAX OFFERED <<EOF
+$(sq shoal "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)),
+                round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)), round(max(ms)),
+                round(count(*) / greatest(0.001, (max(ts) - min(ts)) / 1000.0))
+         FROM (SELECT l.ts, extract(epoch FROM pg_xact_commit_timestamp(e.xmin)) * 1000 - l.ts AS ms
+               FROM events e JOIN lat_ts l ON e.kafka_topic = 'lat' AND e.kafka_partition = l.p
+               AND e.kafka_offset = l.o) x" | tr '|' ' ')
+EOF
+sq shoal "DROP TABLE lat_ts" >/dev/null
+
+# ---- 5b. Consumer peak RSS with 50k active clusters ----------------------
+# A database whose clusters table holds 50,000 recent clusters of 64 terms
+# (what cluster.cache.max loads at start-up), then a consumer that loads
+# them and processes RSS_N events.
+say "5b. consumer peak RSS with 50k active clusters"
+RSS_N=5000
+sq postgres "CREATE DATABASE shoal_rss" >/dev/null
+RSS_DB="host=$PG_DIR port=$PGPORT user=postgres dbname=shoal_rss"
+"$BIN/shoal-consumer" migrate --db "$RSS_DB" 2>/dev/null
+sq shoal_rss "INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by)
+              SELECT g, 3, '2024-10-01', '2024-10-01 12:00+00', 'seeded ' || g, 'bench-seed'
+              FROM generate_series(1, 50000) g" >/dev/null &&
+sq shoal_rss "ALTER TABLE cluster_terms DROP CONSTRAINT cluster_terms_pkey" >/dev/null &&
+sq shoal_rss "INSERT INTO cluster_terms (cluster_id, term, weight)
+              SELECT g, 'w' || ((g * 7919 + k * 104729) % 200000), 0.1 + (k % 10) / 10.0
+              FROM generate_series(1, 50000) g, generate_series(1, 64) k" >/dev/null &&
+sq shoal_rss "ALTER TABLE cluster_terms ADD PRIMARY KEY (cluster_id, term)" >/dev/null || exit 1
+produce rss --generate "$RSS_N" --seed $((SEED + 2)) 2>"$T/produce-rss.log" || { tail -n 3 "$T/produce-rss.log" >&2; exit 1; }
+DB_SAVED=$DB; DB=$RSS_DB; GROUP=bench-rss
+eval "/usr/bin/time -o '$T/time-rss' -f '%M %e' $(consumer_cmd) -t rss --drain" 2>"$T/c-rss.log" ||
+  { say "consumer failed: $(tail -n 2 "$T/c-rss.log")"; exit 1; }
+DB=$DB_SAVED
+read -r RSS50_KB RSS50_WALL <"$T/time-rss"
+RSS50_LOADED=$(grep -o '"msg":"clusters loaded","clusters":"[0-9]*"' "$T/c-rss.log" | head -n 1 | grep -o '[0-9]*')
+
+# ---- 6 and extraction: the engines in process ----------------------------
+say "6. clustering cost with 1k and 100k active clusters ($ENG_N events each)"
+kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+C1K=$("$BIN/shoal-bench" cluster 1000 "$ENG_N" "$SEED") || exit 1
+C100K=$("$BIN/shoal-bench" cluster 100000 "$ENG_N" "$SEED") || exit 1
+say "   peak RSS with 50k active clusters"
+C50K=$("$BIN/shoal-bench" cluster 50000 "$ENG_N" "$SEED") || exit 1
+say "   extraction on 2 KB articles"
+EXT=$("$BIN/shoal-bench" extract "$ENG_N" "$SEED") || exit 1
+
+# ---- 7. Scale-out: 2 and 3 instances in one group ------------------------
+# Each run has its own database and group, on the same topic, so every run
+# does the whole work from scratch; 1 instance is run 3 above.
+scale() { # k
+  k=$1
+  sq postgres "CREATE DATABASE shoal_scale$k" >/dev/null
+  DB_SAVED=$DB
+  DB="host=$PG_DIR port=$PGPORT user=postgres dbname=shoal_scale$k"
+  "$BIN/shoal-consumer" migrate --db "$DB" 2>/dev/null
+  GROUP=bench-scale$k
+  pids=""
+  for j in $(seq 1 "$k"); do consumer_bg "$T/s$k-$j.log" -t events --drain; pids="$pids $CONSUMER_PID"; done
+  for p in $pids; do wait "$p"; done
+  DB=$DB_SAVED
+  rate_between_commits "shoal_scale$k" events
+}
+say "7. scale-out: 2 instances"
+read -r ROWS2 SECS2 RATE2 <<EOF
+$(scale 2)
+EOF
+say "7. scale-out: 3 instances"
+read -r ROWS3 SECS3 RATE3 <<EOF
+$(scale 3)
+EOF
+
+TOTAL_S=$(( ($(now_ms) - began) / 1000 ))
+export N SEED PARTS PRODUCE_MS KCAT_MS KAFKA_RATE COPY_MS PG_RATE ROWS1 SECS1 SHOAL_RATE RSS_KB WALL1 \
+  USER1 SYS1 LAT_N LAT_ROWS P50 P99 PMAX OFFERED RATE ROWS2 SECS2 RATE2 ROWS3 SECS3 RATE3 C1K C100K \
+  C50K EXT TOTAL_S RESULTS RSS50_KB RSS50_LOADED
+/usr/bin/python3 bench/report.py

@@ -1,0 +1,116 @@
+"""Prints the benchmark table and writes the results file (bench/bench.sh
+passes every measurement in the environment)."""
+import json
+import os
+
+E = os.environ
+
+
+def num(name, kind=float):
+    v = E.get(name, "")
+    try:
+        return kind(v)
+    except ValueError:
+        return None
+
+
+def kv(name):
+    """The key=value line printed by shoal-bench, as a dict of numbers."""
+    out = {}
+    for part in E.get(name, "").split():
+        k, _, v = part.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+kafka, pg, shoal = num("KAFKA_RATE"), num("PG_RATE"), num("SHOAL_RATE")
+ceiling = min(kafka, pg) if kafka and pg else None
+ratio = shoal / ceiling if shoal is not None and ceiling else None
+c1k, c100k, c50k, ext = kv("C1K"), kv("C100K"), kv("C50K"), kv("EXT")
+cl_ratio = (c100k["events_per_s"] / c1k["events_per_s"]
+            if c1k.get("events_per_s") and c100k.get("events_per_s") else None)
+r1, r2, r3 = shoal, num("RATE2"), num("RATE3")
+p99 = num("P99")
+rss_mb = num("RSS_KB") / 1024 if num("RSS_KB") else None
+rss50_mb = num("RSS50_KB") / 1024 if num("RSS50_KB") else None
+eng50_mb = c50k.get("peak_rss_kb", 0) / 1024 or None
+ext_rate = ext.get("docs_per_s")
+
+res = {
+    "events": num("N", int),
+    "seed": num("SEED", int),
+    "partitions": num("PARTS", int),
+    "cores": os.cpu_count(),
+    "produce_events_per_s": round(num("N") * 1000 / max(1.0, num("PRODUCE_MS"))),
+    "kafka_ceiling_msgs_per_s": kafka,
+    "pg_copy_ceiling_rows_per_s": pg,
+    "shoal_events_per_s": shoal,
+    "ratio_to_ceiling": round(ratio, 4) if ratio is not None else None,
+    "shoal_rows": num("ROWS1", int),
+    "shoal_commit_span_s": num("SECS1"),
+    "shoal_process": {"wall_s": num("WALL1"), "user_s": num("USER1"), "sys_s": num("SYS1")},
+    "latency": {"rate_per_s": num("RATE", int), "offered_per_s": num("OFFERED"),
+                "events": num("LAT_N", int), "matched": num("LAT_ROWS", int),
+                "p50_ms": num("P50"), "p99_ms": p99, "max_ms": num("PMAX")},
+    "consumer_peak_rss_mb": round(rss_mb, 1) if rss_mb else None,
+    "clustering": {"active_1k": c1k, "active_100k": c100k,
+                   "ratio_100k_to_1k": round(cl_ratio, 3) if cl_ratio else None},
+    "consumer_peak_rss_mb_50k_clusters": round(rss50_mb, 1) if rss50_mb else None,
+    "consumer_50k_clusters_loaded": num("RSS50_LOADED", int),
+    "engines_peak_rss_mb_50k_clusters": round(eng50_mb, 1) if eng50_mb else None,
+    "engines_50k_clusters": c50k,
+    "extraction_docs_per_s_per_core": ext_rate,
+    "extraction": ext,
+    "scale_out_events_per_s": {"1": r1, "2": r2, "3": r3},
+    "bench_seconds": num("TOTAL_S", int),
+}
+targets = {
+    "ratio_to_ceiling >= 0.5": ratio is not None and ratio >= 0.5,
+    "p99 < 250 ms at 5k/s": p99 is not None and p99 < 250,
+    "peak RSS < 100 MB with 50k clusters": rss50_mb is not None and rss50_mb < 100,
+    "clustering-cost ratio >= 0.7": cl_ratio is not None and cl_ratio >= 0.7,
+    "extraction >= 20k docs/s/core": ext_rate is not None and ext_rate >= 20000,
+}
+res["targets_met"] = targets
+with open(E["RESULTS"], "w") as f:
+    json.dump(res, f, indent=2)
+    f.write("\n")
+
+
+def fmt(v, unit="", nd=0):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{nd}f}{unit}"
+
+
+rows = [
+    ("1. Kafka ceiling (kcat to /dev/null)", fmt(kafka, " msg/s")),
+    ("2. PostgreSQL ceiling (COPY, same table shape)", fmt(pg, " rows/s")),
+    ("3. Shoal end to end (1 instance)", fmt(shoal, " events/s")),
+    ("   ratio to min(1, 2)   [target >= 0.5]", fmt(ratio, "", 3)),
+    (f"4. latency at {E.get('RATE')}/s: p50 / p99   [p99 < 250 ms]",
+     f"{fmt(num('P50'), ' ms')} / {fmt(p99, ' ms')}"),
+    ("   offered rate / events matched", f"{fmt(num('OFFERED'), '/s')} / {fmt(num('LAT_ROWS'))}"),
+    ("5. consumer peak RSS (run 3)", fmt(rss_mb, " MB", 1)),
+    ("6. clustering, 1k active clusters", fmt(c1k.get("events_per_s"), " events/s")),
+    ("   clustering, 100k active clusters", fmt(c100k.get("events_per_s"), " events/s")),
+    ("   ratio 100k / 1k   [target >= 0.7]", fmt(cl_ratio, "", 3)),
+    ("7. scale-out 1 / 2 / 3 instances (2 cores)",
+     f"{fmt(r1)} / {fmt(r2)} / {fmt(r3)} events/s"),
+    ("extraction, 2 KB articles, 1 core   [>= 20,000]", fmt(ext_rate, " docs/s")),
+    ("peak RSS, consumer with 50k clusters   [< 100 MB]", fmt(rss50_mb, " MB", 1)),
+    ("   (extractor + engine alone, in process)", fmt(eng50_mb, " MB", 1)),
+]
+w = max(len(r[0]) for r in rows)
+print(f"\nShoal benchmark: {res['events']:,} events, {res['partitions']} partitions, "
+      f"{res['cores']} cores, {res['bench_seconds']} s")
+print("-" * (w + 28))
+for name, val in rows:
+    print(f"{name:<{w}}  {val}")
+print("-" * (w + 28))
+for t, ok in targets.items():
+    print(f"{'met ' if ok else 'MISS'}  {t}")
+print(f"wrote {E['RESULTS']}")
