@@ -20,6 +20,14 @@ else
   VARIANT  := release
   BINDIR   := bin
 endif
+# FUZZ=1 (with CC=clang): libFuzzer targets tests/fuzz/fuzz_*.c, ASan+UBSan.
+ifeq ($(FUZZ),1)
+  VARIANT  := fuzz
+  OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+  LDSAN    := -fsanitize=fuzzer,address,undefined
+  BINDIR   := bin/fuzz
+endif
+FUZZ_SECONDS ?= 60
 OBJDIR := build/$(VARIANT)
 CFLAGS += $(WARN) $(OPT) $(INCLUDES) -MMD -MP
 
@@ -27,6 +35,7 @@ COMMON_SRC   := $(wildcard common/*.c)
 CONSUMER_SRC := $(filter-out consumer/main.c,$(wildcard consumer/*.c consumer/extract/*.c))
 PRODUCER_SRC := $(filter-out producer/main.c,$(wildcard producer/*.c))
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
@@ -35,8 +44,9 @@ PRODUCER_OBJ := $(call obj,$(PRODUCER_SRC))
 
 PROGRAMS := $(BINDIR)/shoal-consumer $(BINDIR)/shoal-producer $(BINDIR)/shoal-mock-kafka
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(UNIT_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BINDIR)/%,$(FUZZ_SRC))
 
-.PHONY: all deps test unit e2e demo bench eval chaos fuzz clean
+.PHONY: all deps test unit e2e demo bench eval chaos fuzz fuzzers lint tidy clean
 all: $(PROGRAMS)
 
 $(OBJDIR)/%.o: %.c
@@ -72,7 +82,12 @@ $(OBJDIR)/gen/embedded.c: schema/embed.sh $(wildcard schema/[0-9]*.sql) schema/t
 $(OBJDIR)/gen/embedded.o: $(OBJDIR)/gen/embedded.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
+$(BINDIR)/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c) $(CONSUMER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
 units: $(UNIT_BINS)
+fuzzers: $(FUZZ_BINS)
 
 # Installs only what is missing; a no-op on a prepared machine.
 deps:
@@ -96,6 +111,22 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BINDIR)/shoal-bench
 	@sh bench/bench.sh $(N)
+
+# Each fuzz target for FUZZ_SECONDS on tests/fuzz/corpus (tests/fuzz/README.md).
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 CC=clang fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+# Static analysis: cppcheck with tests/lint/cppcheck.supp must be clean
+# (CI: tests/e2e/73_lint.sh). `make tidy` runs clang-tidy with .clang-tidy.
+LINT_SRC := common consumer producer tests/fuzz tests/support/mock_kafka.c
+lint:
+	cppcheck --quiet --std=c11 --enable=warning,portability --inline-suppr --error-exitcode=1 \
+	  --suppressions-list=tests/lint/cppcheck.supp -D_GNU_SOURCE -Icommon -Iconsumer -Iproducer $(LINT_SRC)
+
+tidy:
+	clang-tidy --quiet $(filter %.c,$(COMMON_SRC) $(CONSUMER_SRC) consumer/main.c $(PRODUCER_SRC) producer/main.c) \
+	  -- -std=c11 -D_GNU_SOURCE $(INCLUDES)
 
 clean:
 	rm -rf build bin

@@ -272,6 +272,22 @@ int config_load_env(config_t *c, char *err, size_t errlen)
             if (rc != 0) return -1;
         }
     }
+    /* librdkafka secrets, too, so they need be neither on a command line
+     * (visible in ps) nor in a config file: SHOAL_KAFKA_SASL_PASSWORD[_FILE]. */
+    static const char *const kafka_secrets[] = {"kafka.sasl.password", "kafka.ssl.key.password",
+                                                "kafka.sasl.oauthbearer.client.secret"};
+    for (size_t i = 0; i < sizeof(kafka_secrets) / sizeof(kafka_secrets[0]); i++) {
+        char name[128], fname[140];
+        env_name(kafka_secrets[i], name, sizeof(name));
+        snprintf(fname, sizeof(fname), "%s_FILE", name);
+        const char *v = getenv(name), *fp = getenv(fname);
+        char *secret = NULL;
+        if (fp && read_secret_file(fp, &secret, err, errlen) != 0) return -1;
+        if (!secret && !v) continue;
+        int rc = config_set(c, kafka_secrets[i], secret ? secret : v, "env", err, errlen);
+        free(secret);
+        if (rc != 0) return -1;
+    }
     return 0;
 }
 

@@ -4,7 +4,9 @@
  * (--config, else /etc/shoal/shoal.conf when present), SHOAL_* environment
  * variables (name upper-cased, '.' -> '_': db.statement.timeout.ms ->
  * SHOAL_DB_STATEMENT_TIMEOUT_MS), then command-line flags. A secret may also
- * come from a file named by SHOAL_<NAME>_FILE.
+ * come from a file named by SHOAL_<NAME>_FILE; so may the librdkafka
+ * secrets sasl.password, ssl.key.password and sasl.oauthbearer.client.secret
+ * (SHOAL_KAFKA_SASL_PASSWORD, SHOAL_KAFKA_SASL_PASSWORD_FILE, ...).
  *
  * "-X key=value" collects librdkafka properties verbatim (kcat style);
  * "topic."-prefixed keys are topic properties.

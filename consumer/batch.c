@@ -423,7 +423,7 @@ static int stage_cluster(batch_t *b, char *err, size_t errlen)
         size_t n = res.delta.n_terms;
         cluster_term_t *t = malloc((n ? n : 1) * sizeof(*t));
         if (!t) goto oom;
-        memcpy(t, res.delta.terms, n * sizeof(*t));
+        if (n) memcpy(t, res.delta.terms, n * sizeof(*t)); /* terms is NULL for a termless event */
         qsort(t, n, sizeof(*t), term_weight_desc);
         if (n > CLUSTER_TERMS_PER_EVENT) n = CLUSTER_TERMS_PER_EVENT;
         for (size_t k = 0; k < n; k++) {

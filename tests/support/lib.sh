@@ -30,7 +30,7 @@ harness_cleanup() {
   pg_stop
   # Keep the processes' logs of a failed script for the reader of CI output.
   if [ -n "${KEEP_LOGS:-}" ] && { [ $rc != 0 ] || [ "${FAILED:-0}" != 0 ]; }; then
-    mkdir -p "$KEEP_LOGS" && cp "$T"/*.log "$T"/mock.* "$KEEP_LOGS"/ 2>/dev/null
+    mkdir -p "$KEEP_LOGS" && cp "$T"/*.log "$T"/mock.out "$KEEP_LOGS"/ 2>/dev/null
   fi
   rm -rf "$T"
   exit $rc
