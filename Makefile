@@ -87,6 +87,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/support/demo.sh
 
+# The long chaos run (tests/chaos/chaos.sh; `make test` runs its CI sizes).
+chaos: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/chaos/chaos.sh
+
 clean:
 	rm -rf build bin
 
