@@ -128,6 +128,11 @@ tidy:
 	clang-tidy --quiet $(filter %.c,$(COMMON_SRC) $(CONSUMER_SRC) consumer/main.c $(PRODUCER_SRC) producer/main.c) \
 	  -- -std=c11 -D_GNU_SOURCE $(INCLUDES)
 
+# The long chaos run (tests/chaos/chaos.sh; `make test` runs its CI sizes).
+chaos: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/chaos/chaos.sh
+
 clean:
 	rm -rf build bin
 

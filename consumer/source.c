@@ -102,6 +102,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                parts->elems[i].topic, "partition", p, NULL);
         remove_part(s, parts->elems[i].topic, parts->elems[i].partition);
     }
+    /* librdkafka keeps a partition's pause across unassign and assign: one
+     * revoked while paused (a retry in progress) would come back paused and
+     * never be fetched again. Whether it starts paused is decided at assign. */
+    rd_kafka_resume_partitions(rk, parts);
     if (cooperative(rk)) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
         if (e) rd_kafka_error_destroy(e);

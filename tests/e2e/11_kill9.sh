@@ -22,13 +22,8 @@ while [ $round -lt "$KILLS" ]; do
   eval "exec $(consumer_cmd) -t events --set batch.size=100" 2>>"$T/consumer.log" &
   pid=$!
   harness_track $pid
-  i=0
-  while [ "$(psql_q 'SELECT count(*) FROM events')" -le "$last" ]; do
-    i=$((i + 1)); [ $i -gt 600 ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.05
-  done
-  sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 4 ))$(( $(od -An -N1 -tu1 /dev/urandom) % 10 ))"
+  wait_rows_above "$last" 30 $pid
+  rand_sleep 390
   kill -9 $pid 2>/dev/null && kills=$((kills + 1))
   wait $pid 2>/dev/null
   last=$(psql_q 'SELECT count(*) FROM events')

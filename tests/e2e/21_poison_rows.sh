@@ -8,17 +8,7 @@ FAILED=0
 pg_start
 mock_start --brokers 1 --topic events:2 --topic events.dlq:1
 "$BIN/shoal-consumer" migrate --db "$DB" 2>"$T/migrate.log" || fail "migrate" "$(tail -n 2 "$T/migrate.log")"
-# A constraint the validator cannot know about, as a real deployment's would be.
-psql -X -q -d shoal <<'SQL'
-CREATE FUNCTION reject_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.title LIKE '%POISON-ROW%' THEN
-    RAISE EXCEPTION 'title rejected by policy' USING ERRCODE = '23514';
-  END IF;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER reject_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION reject_poison();
-SQL
+pg_reject_poison_rows
 /usr/bin/python3 - >"$T/events.jsonl" <<'PY'
 import json
 for i in range(1000):

@@ -7,6 +7,9 @@
 #   pg_stop / pg_restart_immediate
 #   mock_start ARGS...    shoal-mock-kafka; sets $BOOTSTRAP; mock_cmd "broker down 1"
 #   psql_q SQL            one value from the database
+#   pg_reject_poison_rows    PostgreSQL rejects rows titled POISON-ROW
+#   wait_rows_above N S [PID]  until events has more than N rows (S seconds)
+#   rand_below N / rand_sleep MS  random numbers and delays for fault injection
 #   pass NAME / fail NAME MSG / check NAME COND-COMMAND...
 
 BIN=${BIN:-bin}
@@ -28,7 +31,8 @@ harness_cleanup() {
   for p in $HARNESS_PIDS; do kill -9 "$p" 2>/dev/null || true; done
   [ -n "${MOCK_FD_OPEN:-}" ] && exec 9>&- 2>/dev/null
   pg_stop
-  # Keep the processes' logs of a failed script for the reader of CI output.
+  # Keep the processes' logs of a failed script for the reader of CI output
+  # (not mock.in: cp would block reading the FIFO).
   if [ -n "${KEEP_LOGS:-}" ] && { [ $rc != 0 ] || [ "${FAILED:-0}" != 0 ]; }; then
     mkdir -p "$KEEP_LOGS" && cp "$T"/*.log "$T"/mock.out "$KEEP_LOGS"/ 2>/dev/null
   fi
@@ -82,6 +86,22 @@ pg_restart_immediate() {
 }
 
 psql_q() { psql -X -q -t -A -d shoal -c "$1"; }
+
+# After migrate: PostgreSQL rejects (SQLSTATE 23514) every row whose title
+# contains POISON-ROW, a constraint the validator cannot know about, as a
+# real deployment's would be.
+pg_reject_poison_rows() {
+  psql -X -q -d shoal <<'SQL'
+CREATE FUNCTION reject_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.title LIKE '%POISON-ROW%' THEN
+    RAISE EXCEPTION 'title rejected by policy' USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER reject_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION reject_poison();
+SQL
+}
 
 # mock_start --brokers 3 --topic events:6 ...
 mock_start() {
@@ -179,4 +199,23 @@ fake_llm_stat() {
 # fake_llm_mode MODE: switches the fake's answers and zeroes its counters.
 fake_llm_mode() {
   /usr/bin/python3 -c 'import json,sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/control", data=json.dumps({"mode": sys.argv[2], "reset": True}).encode(), method="POST"), timeout=5).read()' "$LLM_BASE" "$1"
+}
+
+# A random integer in [0, N), from /dev/urandom.
+rand_below() { echo $(( $(od -An -N4 -tu4 /dev/urandom) % $1 )); }
+
+# Sleeps a random time in [0, MS] ms, so an injected fault lands anywhere in
+# a batch's life (mid-COPY, before COMMIT, between COMMIT and the Kafka
+# mirror commit...).
+rand_sleep() { sleep "$(awk -v ms="$(rand_below $(($1 + 1)))" 'BEGIN { printf "%.3f", ms / 1000 }')"; }
+
+# Waits until the events table has more than N rows, up to S seconds; fails
+# early when PID (optional) is no longer running.
+wait_rows_above() {
+  i=0
+  while [ "$(psql_q 'SELECT count(*) FROM events' 2>/dev/null || echo -1)" -le "$1" ]; do
+    i=$((i + 1)); [ $i -gt $(($2 * 10)) ] && return 1
+    [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
+    sleep 0.1
+  done
 }
