@@ -396,6 +396,30 @@ static void fill_cluster_terms(void *opaque, size_t i, buf_t *b)
     }
 }
 
+/* Stores each partition's next offset, inside the caller's transaction.
+ * forward_only: an offset never moves back (a late or zombie writer cannot
+ * undo progress); only a replay rewinds. */
+static int offsets_write(store_t *s, const char *group, const store_offset_t *offs, size_t n,
+                         int forward_only, char *err, size_t errlen)
+{
+    const char *sql = forward_only
+                          ? "INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) "
+                            "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
+                            "UPDATE SET next_offset = GREATEST(kafka_offsets.next_offset, "
+                            "EXCLUDED.next_offset), updated_at = now()"
+                          : "INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) "
+                            "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
+                            "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()";
+    for (size_t i = 0; i < n; i++) {
+        char part[16], off[24];
+        snprintf(part, sizeof(part), "%d", offs[i].partition);
+        snprintf(off, sizeof(off), "%lld", (long long)offs[i].next_offset);
+        const char *p[] = {group, offs[i].topic, part, off};
+        if (exec_ok(s, sql, 4, p, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
 static const char INSERT_ONE[] =
     "INSERT INTO events (id, kind, source, url, title, body, published_at, crawled_at, lang, "
     "repo, tags, kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, "
@@ -537,19 +561,7 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
             exec_ok(s, "UPDATE events SET cluster_id = $2 WHERE cluster_id = $1", 2, p, err, errlen) != 0)
             goto fail;
     }
-    for (size_t i = 0; i < noffs; i++) {
-        char part[16], off[24];
-        snprintf(part, sizeof(part), "%d", offs[i].partition);
-        snprintf(off, sizeof(off), "%lld", (long long)offs[i].next_offset);
-        const char *p[] = {group, offs[i].topic, part, off};
-        if (exec_ok(s,
-                    "INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) "
-                    "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
-                    "UPDATE SET next_offset = GREATEST(kafka_offsets.next_offset, "
-                    "EXCLUDED.next_offset), updated_at = now()",
-                    4, p, err, errlen) != 0)
-            goto fail;
-    }
+    if (offsets_write(s, group, offs, noffs, 1, err, errlen) != 0) goto fail;
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
     s->timeout_streak = 0;
     return STORE_OK;
@@ -1053,19 +1065,9 @@ store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset
                                char *err, size_t errlen)
 {
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
-    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        char part[16], off[24];
-        snprintf(part, sizeof(part), "%d", offs[i].partition);
-        snprintf(off, sizeof(off), "%lld", (long long)offs[i].next_offset);
-        const char *p[] = {group, offs[i].topic, part, off};
-        if (exec_ok(s,
-                    "INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) "
-                    "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
-                    "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-                    4, p, err, errlen) != 0)
-            goto fail;
-    }
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
+        offsets_write(s, group, offs, n, 0, err, errlen) != 0)
+        goto fail;
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
     return STORE_OK;
 fail:
