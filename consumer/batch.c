@@ -23,6 +23,8 @@ typedef struct {
     cJSON *extraction;       /* owned; NULL until extracted */
     char *extraction_json;   /* owned */
     const char *extracted_by, *extractor_version; /* point into extraction */
+    const char *fetch_status; /* static name; NULL until fetched */
+    char *fetched_text;       /* owned; ev.text points here once fetched */
     int64_t cluster_id;      /* 0 until clustered */
     cluster_term_t *cterms;  /* owned, with owned term strings */
     size_t n_cterms;
@@ -84,6 +86,8 @@ static void item_clear(item_t *it)
     it->extraction_json = NULL;
     it->cterms = NULL;
     it->n_cterms = 0;
+    free(it->fetched_text);
+    it->fetched_text = NULL;
     event_clear(&it->ev);
     if (it->msg) rd_kafka_message_destroy(it->msg);
     it->msg = NULL;
@@ -281,6 +285,37 @@ static int stage_skip_known(batch_t *b, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+/* Stage fetch: one page at a time, bounded by fetch.timeout.ms each, with
+ * the serve callback between pages. Returns -1 when it aborted the flush. */
+static int stage_fetch(batch_t *b, char *err, size_t errlen)
+{
+    buf_t text = {0};
+    int rc = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        item_t *it = &b->items[i];
+        if (it->state != ITEM_OK || it->fetch_status || it->extraction_json || !it->ev.url ||
+            *it->ev.text)
+            continue;
+        batch_serve_t ask = b->st.serve ? b->st.serve(b->st.serve_opaque) : BATCH_SERVE_CONTINUE;
+        if (ask == BATCH_SERVE_ABORT) {
+            snprintf(err, errlen, "flush interrupted while fetching pages (rebalance)");
+            rc = -1;
+            break;
+        }
+        if (ask == BATCH_SERVE_FALLBACK) break; /* shutting down: store without the page */
+        fetch_result_t res;
+        buf_reset(&text);
+        fetch_status_t st = fetch_page(b->st.fetcher, it->ev.url, b->st.fetch_req, &text, NULL, &res);
+        it->fetch_status = fetch_status_name(st);
+        if (st == FETCH_OK && (it->fetched_text = strdup(buf_cstr(&text)))) it->ev.text = it->fetched_text;
+        else log_kv(LOG_INFO, "page not fetched; stored without it", "event_id", it->ev.id,
+                    "fetch_status", it->fetch_status, "error", res.err, NULL);
+        fetch_result_free(&res);
+    }
+    buf_free(&text);
+    return rc;
 }
 
 static extract_input_t item_input(const item_t *it)
@@ -498,6 +533,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
     }
     for (size_t i = 0; i < b->n; i++) b->items[i].attempts++;
     if (stage_skip_known(b, err, errlen) != 0) goto transient;
+    if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) goto transient;
     if (stage_extract(b, err, errlen) != 0) goto transient;
     if (stage_cluster(b, err, errlen) != 0) goto transient;
 
@@ -524,6 +560,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             r->extracted_by = it->extracted_by;
             r->extractor_version = it->extractor_version;
             r->cluster_id = it->cluster_id;
+            r->fetch_status = it->fetch_status;
             r->cluster_terms = it->cterms;
             r->n_cluster_terms = it->n_cterms;
         }

@@ -22,6 +22,7 @@
 #include "dlq.h"
 #include "extract/extract.h"
 #include "extract/llm.h"
+#include "fetch.h"
 #include "store.h"
 
 typedef struct batch batch_t;
@@ -62,6 +63,11 @@ typedef struct {
      * paused; NULL means wait for the LLM's own batch deadline. */
     batch_serve_t (*serve)(void *opaque);
     void *serve_opaque;
+    /* Optional (fetch.enabled): events with a URL but no text get the page's
+     * main text before extraction; the outcome is stored as fetch_status and
+     * a failed fetch is never a dead letter. serve is called between pages. */
+    fetcher_t *fetcher;
+    const fetch_req_t *fetch_req;
 } batch_stages_t;
 
 batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages);

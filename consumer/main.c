@@ -21,6 +21,7 @@
 #include "event.h"
 #include "fault.h"
 #include "http.h"
+#include "html.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -43,6 +44,8 @@ typedef struct {
     cluster_engine_t *clusters;
     httpd_t *http;
     llm_t *llm;
+    fetcher_t *fetcher;
+    fetch_req_t fetch_req;
     /* While a flush waits on the LLM: partitions revoked meanwhile, and
      * messages polled meanwhile (added to the batch after the flush). */
     int in_flush, in_revoke;
@@ -509,6 +512,20 @@ static void start_llm(consumer_t *c)
     log_kv(LOG_INFO, "LLM extraction on; the built-in extractor is the fallback", "model", lc.model, NULL);
 }
 
+/* Page fetching is optional too: off by default (a fresh install needs no
+ * network), and a fetcher that cannot be made only warns. */
+static void start_fetcher(consumer_t *c)
+{
+    if (!config_bool(c->cfg, "fetch.enabled")) return;
+    fetch_req_default(&c->fetch_req);
+    c->fetch_req.http.timeout_ms = config_int(c->cfg, "fetch.timeout.ms");
+    c->fetch_req.http.max_body = (size_t)config_int(c->cfg, "fetch.max.bytes");
+    c->fetch_req.cancel = &signal_shutdown;
+    char err[256];
+    c->fetcher = fetcher_new(err, sizeof(err));
+    if (!c->fetcher) log_kv(LOG_WARN, "page fetching off", "setting", "fetch.enabled", "error", err, NULL);
+}
+
 static int cmd_run(consumer_t *c, int drain)
 {
     char err[512];
@@ -533,8 +550,10 @@ static int cmd_run(consumer_t *c, int drain)
     c->dlq = dlq_new(c->cfg, config_str(c->cfg, "group"), err, sizeof(err));
     if (!c->dlq) return finish(EXIT_USAGE, err);
     start_llm(c);
-    batch_stages_t stages = {c->store,    c->dlq, c->extractor,       c->clusters,
-                             c->instance, c->llm, serve_during_flush, c};
+    start_fetcher(c);
+    batch_stages_t stages = {c->store,      c->dlq,        c->extractor,       c->clusters,
+                             c->instance,   c->llm,        serve_during_flush, c,
+                             c->fetcher,    &c->fetch_req};
     c->batch = batch_new(c->cfg, &stages);
     if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
@@ -690,6 +709,7 @@ int main(int argc, char **argv)
     char merr[256];
     if (metrics_init(merr, sizeof(merr)) != 0) return finish(EXIT_FAILURE_RUNTIME, merr);
     if (http_global_init(merr, sizeof(merr)) != 0) return finish(EXIT_FAILURE_RUNTIME, merr);
+    html_global_init();
 
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'}, {"topics", required_argument, 0, 't'},
@@ -808,6 +828,7 @@ out:
     free(c.held);
     if (c.revoked) rd_kafka_topic_partition_list_destroy(c.revoked);
     llm_destroy(c.llm);
+    fetcher_destroy(c.fetcher);
     cluster_engine_destroy(c.clusters);
     extractor_destroy(c.extractor);
     dlq_destroy(c.dlq);

@@ -36,7 +36,7 @@ struct store {
 static const char EVENT_COLUMNS[] =
     "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
     "kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, "
-    "cluster_id";
+    "cluster_id, fetch_status";
 
 store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
                    const char *application_name)
@@ -302,7 +302,7 @@ store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *off
 
 /* The row's values as text, in EVENT_COLUMNS order; NULL for SQL NULL.
  * Strings that need formatting live in scratch (caller frees). */
-#define NCOLS 18
+#define NCOLS 19
 typedef struct {
     char pub[40], crawled[40], part[16], off[24], cluster[24];
     char *repo, *tags;
@@ -323,7 +323,7 @@ static void row_values(const store_row_t *r, row_scratch_t *sc, const char *vals
         ev->id, ev->kind == EVENT_REPO ? "repo_event" : "article", ev->source, ev->url,
         ev->title, ev->text, sc->pub[0] ? sc->pub : NULL, sc->crawled[0] ? sc->crawled : NULL,
         ev->lang, sc->repo, sc->tags, r->topic, sc->part, sc->off, r->extraction_json,
-        r->extracted_by, r->extractor_version, r->cluster_id ? sc->cluster : NULL};
+        r->extracted_by, r->extractor_version, r->cluster_id ? sc->cluster : NULL, r->fetch_status};
     memcpy(vals, v, sizeof(v));
 }
 
@@ -423,8 +423,8 @@ static int offsets_write(store_t *s, const char *group, const store_offset_t *of
 static const char INSERT_ONE[] =
     "INSERT INTO events (id, kind, source, url, title, body, published_at, crawled_at, lang, "
     "repo, tags, kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, "
-    "extractor_version, cluster_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-    "$13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING";
+    "extractor_version, cluster_id, fetch_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    "$11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING";
 
 /* Finds the rows that fail on their own: each in a savepoint, inside a
  * transaction that is rolled back. With timeouts_permanent, a row whose own

@@ -41,6 +41,7 @@ typedef struct {
     const char *extracted_by;
     const char *extractor_version;
     int64_t cluster_id;            /* 0: none */
+    const char *fetch_status;      /* fetch_status_name(), NULL when not fetched */
     const cluster_term_t *cluster_terms; /* this event's increment to its cluster */
     size_t n_cluster_terms;
     /* out */
