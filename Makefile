@@ -66,6 +66,10 @@ $(BINDIR)/shoal-mock-kafka: $(call obj,tests/support/mock_kafka.c) $(COMMON_OBJ)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
 # The benchmark's in-process driver (bench/engines.c); not part of `all`.
+$(BINDIR)/cluster_eval: $(call obj,tests/support/cluster_eval.c tests/support/bcubed.c) $(CONSUMER_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
 $(BINDIR)/shoal-bench: $(call obj,bench/engines.c) $(CONSUMER_OBJ) $(PRODUCER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
@@ -106,6 +110,14 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/support/demo.sh
+
+# make eval FILE=labelled.jsonl [INSTANCES=N] [PRED=out.jsonl] [INPROCESS=1]:
+# clustering scored on the real path (tests/support/eval.sh).
+FILE ?= ../shared/data/uci-news-aggregator-sample.jsonl
+eval: deps
+	@$(MAKE) --no-print-directory all $(BINDIR)/cluster_eval
+	@if [ -n "$(INPROCESS)" ]; then $(BINDIR)/cluster_eval "$(FILE)" $(if $(PRED),--pred "$(PRED)"); \
+	 else sh tests/support/eval.sh "$(FILE)" "$(or $(INSTANCES),1)" "$(PRED)"; fi
 
 # make bench [N=200000]: ceilings and Shoal measured in one run (bench/README.md).
 bench: deps

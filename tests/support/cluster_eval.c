@@ -8,6 +8,10 @@
  * and pairwise precision/recall/F1 and the throughput. --pred writes
  * {"id":..., "cluster":...} per line, the final cluster after merges.
  *
+ * --score PRED scores an assignment made elsewhere instead (PRED: lines
+ * {"id", "cluster"}, e.g. read back from PostgreSQL by `make eval`); events
+ * of FILE missing from PRED count as singletons.
+ *
  * --synthetic-clusters N first loads N synthetic active clusters whose terms
  * are drawn from the file's own word distribution (so real events walk
  * their posting lists), to measure how the cost per event grows with the
@@ -176,7 +180,7 @@ static int load_synthetic(cluster_engine_t *e, const char *path, size_t n)
 static int usage(void)
 {
     fprintf(stderr, "usage: cluster_eval FILE [--pred OUT] [--set key=value ...] "
-                    "[--synthetic-clusters N] [--idf-prepass]\nkeys:");
+                    "[--synthetic-clusters N] [--idf-prepass]\n       cluster_eval FILE --score PRED\nkeys:");
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) fprintf(stderr, " %s", knobs[i].name);
     fprintf(stderr, " window_hours\n");
     return 2;
@@ -291,8 +295,96 @@ static int seed_idf(cluster_engine_t *e, const cluster_config_t *cfg, const char
     return rc;
 }
 
+/* Prints the scores of pred against gold (both n long). */
+static int print_scores(const char *const *gold, const char *const *pred, size_t n, size_t merges)
+{
+    char err[256];
+    bcubed_t b;
+    if (bcubed_score(gold, pred, n, &b, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    printf("events %zu  gold clusters %zu  predicted %zu  merges %zu\n", b.n, b.n_gold, b.n_pred, merges);
+    printf("B-cubed   P %.4f  R %.4f  F1 %.4f\n", b.precision, b.recall, b.f1);
+    printf("pairwise  P %.4f  R %.4f  F1 %.4f\n", b.pair_precision, b.pair_recall, b.pair_f1);
+    return 0;
+}
+
+typedef struct {
+    char *id, *cluster;
+} assign_t;
+
+static int cmp_assign(const void *a, const void *b)
+{
+    return strcmp(((const assign_t *)a)->id, ((const assign_t *)b)->id);
+}
+
+/* --score: gold from path, the assignment from pred_path. */
+static int score_file(const char *path, const char *pred_path)
+{
+    FILE *pf = fopen(pred_path, "r");
+    if (!pf) {
+        fprintf(stderr, "%s: %s\n", pred_path, strerror(errno));
+        return 1;
+    }
+    assign_t *as = NULL;
+    size_t na = 0, capa = 0, cap = 0;
+    char *line = NULL;
+    while (getline(&line, &cap, pf) > 0) {
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(j, "cluster");
+        if (cJSON_IsString(id) && cJSON_IsString(cl)) {
+            as = xrealloc(as, &capa, na + 1, sizeof(*as));
+            as[na++] = (assign_t){xstrdup(id->valuestring), xstrdup(cl->valuestring)};
+        }
+        cJSON_Delete(j);
+    }
+    fclose(pf);
+    if (na) qsort(as, na, sizeof(*as), cmp_assign);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char **gold = NULL, **pred = NULL;
+    size_t n = 0, capg = 0, capp = 0, missing = 0;
+    while (getline(&line, &cap, f) > 0) {
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "gold_cluster");
+        if (cJSON_IsString(id) && cJSON_IsString(g)) {
+            assign_t key = {id->valuestring, NULL};
+            assign_t *a = na ? bsearch(&key, as, na, sizeof(*as), cmp_assign) : NULL;
+            gold = xrealloc(gold, &capg, n + 1, sizeof(*gold));
+            pred = xrealloc(pred, &capp, n + 1, sizeof(*pred));
+            gold[n] = xstrdup(g->valuestring);
+            pred[n++] = xstrdup(a ? a->cluster : id->valuestring); /* missing: a singleton */
+            missing += !a;
+        }
+        cJSON_Delete(j);
+    }
+    free(line);
+    fclose(f);
+    if (missing) printf("missing from the assignment: %zu (scored as singletons)\n", missing);
+    int rc = n && print_scores((const char *const *)gold, (const char *const *)pred, n, 0) == 0 ? 0 : 1;
+    for (size_t i = 0; i < n; i++) {
+        free(gold[i]);
+        free(pred[i]);
+    }
+    for (size_t i = 0; i < na; i++) {
+        free(as[i].id);
+        free(as[i].cluster);
+    }
+    free(as);
+    free(gold);
+    free(pred);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    const char *score_path = NULL;
     const char *path = NULL, *pred_path = NULL;
     size_t synthetic = 0;
     int prepass = 0;
@@ -305,10 +397,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--synthetic-clusters") && i + 1 < argc)
             synthetic = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--idf-prepass")) prepass = 1;
+        else if (!strcmp(argv[i], "--score") && i + 1 < argc) score_path = argv[++i];
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else return usage();
     }
     if (!path) return usage();
+    if (score_path) return score_file(path, score_path);
 
     char err[256];
     cluster_engine_t *e = cluster_engine_new(&cfg, err, sizeof err);
@@ -364,16 +458,9 @@ int main(int argc, char **argv)
             }
         }
         if (pf) fclose(pf);
-        bcubed_t b;
-        if (bcubed_score(gold, (const char *const *)pred, run.n, &b, err, sizeof err) < 0) {
-            fprintf(stderr, "%s\n", err);
+        if (print_scores(gold, (const char *const *)pred, run.n, run.na) < 0) {
             rc = 1;
         } else {
-            printf("events %zu  gold clusters %zu  predicted %zu  merges %zu\n", b.n, b.n_gold,
-                   b.n_pred, run.na);
-            printf("B-cubed   P %.4f  R %.4f  F1 %.4f\n", b.precision, b.recall, b.f1);
-            printf("pairwise  P %.4f  R %.4f  F1 %.4f\n", b.pair_precision, b.pair_recall,
-                   b.pair_f1);
             printf("throughput %.0f events/s  active clusters %zu  memory %.1f MB\n",
                    run.secs > 0 ? (double)run.n / run.secs : 0.0, cluster_engine_active(e),
                    (double)cluster_engine_memory(e) / 1e6);
