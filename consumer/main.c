@@ -23,6 +23,7 @@
 #include "http.h"
 #include "html.h"
 #include "httpd.h"
+#include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -806,6 +807,14 @@ int main(int argc, char **argv)
         config_dump(c.cfg, stdout);
         goto out;
     }
+    /* Kafka properties (-X) that cannot work stop startup now, naming the
+     * property, not after the wait for the database. */
+    rd_kafka_conf_t *probe = kafka_conf_new(c.cfg, NULL, err, sizeof(err));
+    if (!probe) {
+        rc = finish(EXIT_USAGE, err);
+        goto out;
+    }
+    rd_kafka_conf_destroy(probe);
     c.store = store_new(config_str(c.cfg, "db"), (int)config_int(c.cfg, "db.connect.timeout.s"),
                         config_int(c.cfg, "db.statement.timeout.ms"), "shoal-consumer");
     if (!c.store) {
