@@ -44,6 +44,7 @@ const cfg_def_t config_table[] = {
     {"llm.breaker.threshold", CFG_INT, "5", 1, 1000, 0, CFG_CONSUMER, "Consecutive LLM failures that open the circuit breaker."},
     {"llm.breaker.cooldown.ms", CFG_INT, "30000", 100, 3600000, 0, CFG_CONSUMER, "How long the open breaker waits before probing the LLM again."},
     {"llm.batch.deadline.ms", CFG_INT, "30000", 100, 600000, 0, CFG_CONSUMER, "Longest a batch waits for the LLM; unanswered events use the built-in extractor."},
+    {"extract.reextract", CFG_BOOL, "false", 0, 0, 0, CFG_CONSUMER, "Extract events already stored again (--reextract), replacing their extraction, tags and facts; paid work is otherwise never repeated."},
     {"fetch.enabled", CFG_BOOL, "false", 0, 0, 0, CFG_CONSUMER, "Fetch the page of an event that has a URL but no text (http/https, HTML or plain text)."},
     {"fetch.timeout.ms", CFG_INT, "10000", 100, 120000, 0, CFG_CONSUMER, "Whole-request timeout of one page fetch."},
     {"fetch.max.bytes", CFG_INT, "2097152", 1024, 67108864, 0, CFG_CONSUMER, "Largest page body fetched; a larger one is recorded as too_large."},

@@ -20,6 +20,7 @@ typedef struct {
     char err_msg[256];
     int attempts;
     int checked;             /* looked up in the store already */
+    int reextract;           /* stored already; extracted again (--reextract) */
     cJSON *extraction;       /* owned; NULL until extracted */
     char *extraction_json;   /* owned */
     const char *extracted_by, *extractor_version; /* point into extraction */
@@ -40,6 +41,7 @@ struct batch {
     size_t n_merges, merges_cap;
     char *group;
     char *dlq_topic; /* NULL: <topic>.dlq */
+    int reextract;   /* extract.reextract: stored events are extracted again */
     long kafka_timeout_ms;
     item_t *items;
     size_t n, cap;
@@ -69,6 +71,7 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages)
     const char *dt = config_str(cfg, "dlq.topic");
     b->dlq_topic = *dt ? strdup(dt) : NULL;
     b->kafka_timeout_ms = config_int(cfg, "kafka.timeout.ms");
+    b->reextract = config_bool(cfg, "extract.reextract");
     if (!b->group || (*dt && !b->dlq_topic)) {
         batch_destroy(b);
         return NULL;
@@ -280,6 +283,10 @@ static int stage_skip_known(batch_t *b, char *err, size_t errlen)
         if (it->state != ITEM_OK || it->checked) continue;
         it->checked = 1;
         if (b->known[k++]) {
+            if (b->reextract) {
+                it->reextract = 1;
+                continue;
+            }
             it->state = ITEM_KNOWN;
             b->stats.duplicates++;
         }
@@ -295,7 +302,7 @@ static int stage_fetch(batch_t *b, char *err, size_t errlen)
     int rc = 0;
     for (size_t i = 0; i < b->n; i++) {
         item_t *it = &b->items[i];
-        if (it->state != ITEM_OK || it->fetch_status || it->extraction_json || !it->ev.url ||
+        if (it->state != ITEM_OK || it->reextract || it->fetch_status || it->extraction_json || !it->ev.url ||
             *it->ev.text)
             continue;
         batch_serve_t ask = b->st.serve ? b->st.serve(b->st.serve_opaque) : BATCH_SERVE_CONTINUE;
@@ -443,7 +450,7 @@ static int stage_cluster(batch_t *b, char *err, size_t errlen)
 {
     for (size_t i = 0; i < b->n; i++) {
         item_t *it = &b->items[i];
-        if (it->state != ITEM_OK || it->cluster_id) continue;
+        if (it->state != ITEM_OK || it->cluster_id || it->reextract) continue;
         const char *names[64];
         size_t nn = 0;
         const cJSON *ents = cJSON_GetObjectItemCaseSensitive(it->extraction, "entities");
@@ -561,6 +568,7 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             r->extractor_version = it->extractor_version;
             r->cluster_id = it->cluster_id;
             r->fetch_status = it->fetch_status;
+            r->reextract = it->reextract;
             r->cluster_terms = it->cterms;
             r->n_cluster_terms = it->n_cterms;
         }

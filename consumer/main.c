@@ -83,6 +83,7 @@ static void usage(FILE *out)
             "       shoal-consumer report --html FILE  write the trends and clusters as one HTML page\n"
             "       shoal-consumer replay --from-beginning | --from-timestamp T | --to-group NEW\n"
             "                                          rewind stored offsets, then reprocess (--drain)\n"
+            "         [--reextract]                    also extract events already stored again\n"
             "options:\n"
             "  -b, --brokers LIST      Kafka bootstrap servers (SHOAL_BROKERS)\n"
             "  -t, --topics LIST       topics, comma-separated (SHOAL_TOPICS)\n"
@@ -722,6 +723,7 @@ int main(int argc, char **argv)
         {"version", no_argument, 0, 'V'},       {"json", no_argument, 0, 'J'},
         {"from-beginning", no_argument, 0, 'B'}, {"from-timestamp", required_argument, 0, 'T'},
         {"to-group", required_argument, 0, 'G'}, {"html", required_argument, 0, 'H'},
+        {"reextract", no_argument, 0, 'E'},
         {0, 0, 0, 0}};
     replay_opts_t replay = {0};
     pending_t pend[argc > 0 ? argc : 1];
@@ -739,6 +741,7 @@ int main(int argc, char **argv)
         case 'X': pend[np++] = (pending_t){NULL, optarg}; break;
         case 's': pend[np++] = (pending_t){"", optarg}; break;
         case 'd': drain = 1; break;
+        case 'E': pend[np++] = (pending_t){"extract.reextract", "true"}; break;
         case 'J': json = 1; break;
         case 'H': html = optarg; break;
         case 'B': replay.mode = REPLAY_FROM_BEGINNING; break;

@@ -463,6 +463,32 @@ static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, int time
     return marked;
 }
 
+/* --reextract: a stored event's extraction, tags and facts are replaced
+ * (its cluster stays: clustering is not paid work and is not redone). */
+static int extraction_replace(store_t *s, const store_row_t *r, char *err, size_t errlen)
+{
+    const char *p[] = {r->ev->id, r->extraction_json, r->extracted_by, r->extractor_version};
+    return exec_ok(s,
+                   "UPDATE events SET extraction = $2::jsonb, extracted_by = $3, extractor_version = $4 "
+                   "WHERE id = $1",
+                   4, p, err, errlen) != 0 ||
+                   exec_ok(s, "DELETE FROM event_tags WHERE event_id = $1", 1, p, err, errlen) != 0 ||
+                   exec_ok(s, "DELETE FROM facts WHERE event_id = $1", 1, p, err, errlen) != 0 ||
+                   exec_ok(s,
+                           "INSERT INTO event_tags (event_id, tag) SELECT $1, t FROM "
+                           "jsonb_array_elements_text(coalesce($2::jsonb->'tags', '[]')) t ON CONFLICT DO NOTHING",
+                           2, p, err, errlen) != 0 ||
+                   exec_ok(s,
+                           "INSERT INTO facts (event_id, idx, subject, predicate, object, amount, currency) "
+                           "SELECT $1, f.ord, f.v->>'subject', f.v->>'predicate', f.v->>'object', "
+                           "(f.v->>'amount')::double precision, f.v->>'currency' FROM "
+                           "jsonb_array_elements(coalesce($2::jsonb->'facts', '[]')) WITH ORDINALITY f(v, ord) "
+                           "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING",
+                           2, p, err, errlen) != 0
+               ? -1
+               : 0;
+}
+
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
@@ -524,6 +550,12 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
             }
         }
         PQclear(r);
+        in_rows = 0;
+    }
+    for (size_t i = 0; i < nrows; i++) {
+        if (!rows[i].reextract || rows[i].rejected || rows[i].inserted) continue;
+        in_rows = 1;
+        if (extraction_replace(s, &rows[i], err, errlen) != 0) goto fail;
         in_rows = 0;
     }
     for (size_t i = 0; i < ndead; i++) {

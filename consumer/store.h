@@ -45,6 +45,7 @@ typedef struct {
     const cluster_term_t *cluster_terms; /* this event's increment to its cluster */
     size_t n_cluster_terms;
     /* out */
+    int reextract;                 /* 1: already stored; replace its extraction, tags and facts */
     int inserted;                  /* 1 when the row is new (not a re-delivery) */
     int rejected;                  /* 1 when this row alone fails (STORE_REJECTED) */
     char reject_sqlstate[6];

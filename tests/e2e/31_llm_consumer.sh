@@ -48,6 +48,21 @@ rc=$?
 [ "$(psql_q "SELECT count(*) FROM dead_letters")" = 0 ] && pass "LLM down: nothing dead-lettered" ||
   fail "dead letters" "$(psql_q 'SELECT count(*) FROM dead_letters')"
 
+# 3b. --reextract: the events the fallback stored are sent to the LLM again
+# (it is up now), and their extraction, tags and facts are replaced.
+fake_llm_mode ok
+"$BIN/shoal-consumer" replay --from-beginning --reextract -b "$BOOTSTRAP" -t down -g g-down --db "$DB" \
+  $TEST_SESSION_OPTS --set llm.url="$LLM_URL" --set llm.max.inflight=8 2>"$T/rx.log"
+rc=$?
+[ $rc = 0 ] && pass "replay --reextract exits 0" || fail "reextract" "exit $rc: $(tail -n 2 "$T/rx.log")"
+[ "$(fake_llm_stat requests)" = 100 ] && pass "--reextract sends each stored event to the LLM once" ||
+  fail "reextract calls" "$(fake_llm_stat requests)"
+[ "$(count down "AND extracted_by LIKE 'llm%'")" = 100 ] && [ "$(count down)" = 100 ] &&
+  pass "their stored extraction is replaced, no row added" || fail "replaced" "$(count down "AND extracted_by LIKE 'llm%'") of $(count down)"
+tags=$(psql_q "SELECT count(*) FROM event_tags t JOIN events e ON e.id = t.event_id WHERE e.kafka_topic = 'down'")
+want=$(psql_q "SELECT count(DISTINCT (id, tg)) FROM events, jsonb_array_elements_text(coalesce(extraction->'tags', '[]')) tg WHERE kafka_topic = 'down'")
+[ "$tags" = "$want" ] && pass "event_tags follow the new extraction ($tags)" || fail "tags" "$tags vs $want"
+
 # 4. 30 s per answer against max.poll.interval.ms=10000: partitions pause,
 # polling goes on, the group stays stable, every event is stored with the
 # LLM's answer.
