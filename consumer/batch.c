@@ -225,6 +225,12 @@ static int send_dead_letters(batch_t *b, char *err, size_t errlen)
         it->dlq_acked = 1;
         const char *label[] = {it->err_class};
         metrics_add(METRIC_EVENTS_DEAD_LETTERED, label, 1);
+        char part[16], off[24];
+        snprintf(part, sizeof(part), "%d", it->msg->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)it->msg->offset);
+        log_kv(LOG_WARN, "message dead-lettered", "topic", rd_kafka_topic_name(it->msg->rkt), "partition",
+               part, "offset", off, "event_id", it->ev.id[0] ? it->ev.id : NULL, "error_class",
+               it->err_class, "stage", it->err_stage, "error", it->err_msg, NULL);
     }
     return 0;
 }

@@ -42,4 +42,6 @@ retries=$(grep -c '"msg":"batch not persisted; pausing and retrying"' "$T/c.log"
 kcat -C -b "$BOOTSTRAP" -t events.dlq -e -f '%h\n' 2>/dev/null | grep -q 'shoal.error.class=statement_timeout' &&
   pass "the dead letter's header names the class" || fail "header" "$(kcat -C -b "$BOOTSTRAP" -t events.dlq -e -f '%h\n' 2>/dev/null)"
 [ "$(psql_q "SELECT sum(next_offset) FROM kafka_offsets")" = 100 ] && pass "offset moved past every message" || fail "offsets" "$(psql_q 'SELECT sum(next_offset) FROM kafka_offsets')"
+grep -q '"msg":"message dead-lettered","topic":"events","partition":"0","offset":"42","event_id":"s-42","error_class":"statement_timeout"' "$T/c.log" &&
+  pass "the log line names topic, partition, offset and event id" || fail "log" "$(grep 'dead-lettered' "$T/c.log")"
 exit $FAILED
