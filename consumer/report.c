@@ -128,7 +128,9 @@ static double series_max(const cJSON *series)
 {
     double m = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, series) if (v->valuedouble > m) m = v->valuedouble;
+    cJSON_ArrayForEach(v, series) {
+        if (v->valuedouble > m) m = v->valuedouble;
+    }
     return m;
 }
 
@@ -136,7 +138,9 @@ static double series_sum(const cJSON *series)
 {
     double sum = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, series) sum += v->valuedouble;
+    cJSON_ArrayForEach(v, series) {
+        sum += v->valuedouble;
+    }
     return sum;
 }
 
@@ -400,7 +404,9 @@ int report_render(const char *trends_json, const char *activity_json, time_t gen
                STYLE, from, to, days, cJSON_GetArraySize(trends), gen);
     if (!cJSON_GetArraySize(trends)) buf_puts(out, "<p class=\"empty\">No current trends.</p>");
     const cJSON *t;
-    cJSON_ArrayForEach(t, trends) trend_card(out, t, activity);
+    cJSON_ArrayForEach(t, trends) {
+        trend_card(out, t, activity);
+    }
     clusters_section(out, activity);
     buf_puts(out, "</main><footer>Written by shoal-consumer report. A trend is a theme carried by "
                   "several independent story clusters; counts are events, by publication time."
