@@ -54,6 +54,7 @@ typedef struct {
     rd_kafka_message_t **held;
     size_t n_held, held_cap;
     long watchdog_ms, watchdog_at; /* systemd WATCHDOG=1 period and last ping */
+    long observed_at;              /* last observe_loop() that did its work */
     char instance[300];
     int64_t clusters_since_us;
     uint64_t seed;
@@ -205,18 +206,23 @@ static void observe_batch(consumer_t *c)
     metrics_set(METRIC_EVENTS_DUPLICATES, NULL, (double)s->duplicates);
 }
 
-/* Once per loop turn: the liveness heartbeat (/healthz, systemd watchdog)
- * and the group state (/readyz, /metrics). */
+/* The liveness heartbeat (/healthz, systemd watchdog) and the group state
+ * (/readyz, /metrics), at most every OBSERVE_MS: the loop turns once per
+ * message, and these need only be fresh to a fraction of a second. */
+#define OBSERVE_MS 100
 static void observe_loop(consumer_t *c)
 {
+    long now = now_ms();
+    if (now - c->observed_at < OBSERVE_MS) return;
+    c->observed_at = now;
     metrics_heartbeat();
     size_t assigned = source_assigned(c->source);
     metrics_set(METRIC_ASSIGNED_PARTITIONS, NULL, (double)assigned);
     metrics_set(METRIC_REBALANCES, NULL, (double)source_rebalances(c->source));
     httpd_set_partitions_assigned(c->http, assigned > 0);
-    if (c->watchdog_ms > 0 && now_ms() - c->watchdog_at >= c->watchdog_ms) {
+    if (c->watchdog_ms > 0 && now - c->watchdog_at >= c->watchdog_ms) {
         notify_send("WATCHDOG=1");
-        c->watchdog_at = now_ms();
+        c->watchdog_at = now;
     }
 }
 

@@ -63,6 +63,34 @@ tags=$(psql_q "SELECT count(*) FROM event_tags t JOIN events e ON e.id = t.event
 want=$(psql_q "SELECT count(DISTINCT (id, tg)) FROM events, jsonb_array_elements_text(coalesce(extraction->'tags', '[]')) tg WHERE kafka_topic = 'down'")
 [ "$tags" = "$want" ] && pass "event_tags follow the new extraction ($tags)" || fail "tags" "$tags vs $want"
 
+# 3c. Every scripted misbehaviour: each event is stored (by the LLM or the
+# fallback), nothing is dead-lettered, each run is bounded.
+i=0
+for mode in 429:1 500 hang close-idle malformed schema; do
+  i=$((i + 1))
+  fake_llm_mode "$mode"
+  produce "m$i" --generate 10 --seed $((100 + i)) 2>>"$T/pm.log"
+  start=$(now_ms)
+  eval "$(consumer_cmd) -t m$i -g g-m$i --drain --set llm.url=$LLM_URL --set llm.timeout.ms=2000 \
+    --set llm.batch.deadline.ms=4000 --set llm.retries=1" 2>"$T/cm$i.log"
+  rc=$?
+  took=$(( $(now_ms) - start ))
+  stored=$(count "m$i")
+  [ $rc = 0 ] && [ "$stored" = 10 ] && [ "$took" -lt 60000 ] &&
+    pass "LLM $mode: all 10 stored, exit 0, bounded (${took} ms)" || fail "LLM $mode" "exit $rc, $stored stored, ${took} ms"
+  case $mode in
+    500|hang|malformed|schema) want=builtin ;;
+    close-idle) want=llm:gpt-4o-mini ;;
+    *) want="" ;;
+  esac
+  if [ -n "$want" ]; then
+    [ "$(count "m$i" "AND extracted_by = '$want'")" = 10 ] && pass "LLM $mode: extracted_by $want" ||
+      fail "LLM $mode extracted_by" "$(psql_q "SELECT extracted_by, count(*) FROM events WHERE kafka_topic = 'm$i' GROUP BY 1")"
+  fi
+done
+[ "$(psql_q "SELECT count(*) FROM dead_letters")" = 0 ] && pass "no LLM failure was dead-lettered" ||
+  fail "dead letters" "$(psql_q 'SELECT error_class, count(*) FROM dead_letters GROUP BY 1')"
+
 # 4. 30 s per answer against max.poll.interval.ms=10000: partitions pause,
 # polling goes on, the group stays stable, every event is stored with the
 # LLM's answer.
