@@ -31,7 +31,6 @@ const cfg_def_t config_table[] = {
     {"cluster.threshold", CFG_FLOAT, "0", 0, 1, 0, CFG_CONSUMER, "Similarity to join a story cluster; 0 means the tuned default."},
     {"cluster.window.hours", CFG_INT, "72", 1, 8760, 0, CFG_CONSUMER, "Clusters idle this long in event time close."},
     {"cluster.cache.max", CFG_INT, "50000", 100, 10000000, 0, CFG_CONSUMER, "Most recent clusters loaded from PostgreSQL at startup."},
-    {"cluster.refresh.ms", CFG_INT, "5000", 100, 3600000, 1, CFG_CONSUMER, "How often clusters changed by other instances are read back."},
     {"trend.window.days", CFG_INT, "7", 1, 365, 0, CFG_CONSUMER, "Trends are formed from clusters active in this window (event time)."},
     {"trend.refresh.ms", CFG_INT, "30000", 1000, 86400000, 1, CFG_CONSUMER, "How often trends are recomputed and stored."},
     {"llm.url", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "OpenAI-compatible chat completions URL for LLM extraction; empty uses only the built-in extractor."},

@@ -1,5 +1,6 @@
 #include "batch.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,10 @@ struct batch {
     char *dlq_topic; /* NULL: <topic>.dlq */
     int reextract;   /* extract.reextract: stored events are extracted again */
     long kafka_timeout_ms;
+    long cluster_cache_max;
+    int clusters_synced;    /* the first sync (the warm cache) is done */
+    int64_t cluster_version; /* highest stored cluster version read into the engine */
+    size_t clusters_read;   /* by the sync in progress */
     item_t *items;
     size_t n, cap;
     /* Scratch reused across flushes so the hot path does not allocate. */
@@ -72,6 +77,7 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages)
     b->dlq_topic = *dt ? strdup(dt) : NULL;
     b->kafka_timeout_ms = config_int(cfg, "kafka.timeout.ms");
     b->reextract = config_bool(cfg, "extract.reextract");
+    b->cluster_cache_max = config_int(cfg, "cluster.cache.max");
     if (!b->group || (*dt && !b->dlq_topic)) {
         batch_destroy(b);
         return NULL;
@@ -449,6 +455,39 @@ static int remember_merge(batch_t *b, cluster_merge_t m)
     return 0;
 }
 
+static void on_cluster_read(void *opaque, const cluster_state_t *st, int64_t merged_into)
+{
+    batch_t *b = opaque;
+    char err[256];
+    if (cluster_engine_sync(b->st.clusters, st, merged_into, err, sizeof(err)) == 0) b->clusters_read++;
+}
+
+/* The terms of a stored cluster read into the engine: as many as the
+ * heaviest terms of several events' increments. */
+#define CLUSTER_TERMS_READ 64
+
+int batch_clusters_sync(batch_t *b, size_t *read, char *err, size_t errlen)
+{
+    b->clusters_read = 0;
+    int first = !b->clusters_synced;
+    store_rc_t rc = store_clusters_load(b->st.store, first ? NULL : b->st.instance, &b->cluster_version,
+                                        first ? b->cluster_cache_max : LONG_MAX, CLUSTER_TERMS_READ,
+                                        on_cluster_read, b, err, errlen);
+    if (rc != STORE_OK) return -1;
+    b->clusters_synced = 1;
+    if (read) *read = b->clusters_read;
+    return 0;
+}
+
+static int needs_clustering(const batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const item_t *it = &b->items[i];
+        if (it->state == ITEM_OK && !it->cluster_id && !it->reextract) return 1;
+    }
+    return 0;
+}
+
 /* Stage cluster: each event joins or founds a story cluster, in arrival
  * order. The increment (its heaviest terms) travels with the row, so the
  * shared state in PostgreSQL gets it in the same transaction. */
@@ -548,10 +587,19 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
     if (stage_skip_known(b, err, errlen) != 0) goto transient;
     if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) goto transient;
     if (stage_extract(b, err, errlen) != 0) goto transient;
-    if (stage_cluster(b, err, errlen) != 0) goto transient;
 
     for (int round = 0;; round++) {
         if (send_dead_letters(b, err, errlen) != 0) goto transient;
+        /* Clustering decisions are made under the lock, on the engine
+         * brought up to date with every other instance's writes; the
+         * transaction that the lock opened writes them. */
+        if (needs_clustering(b)) {
+            if (store_cluster_lock(b->st.store, err, errlen) != STORE_OK) goto transient;
+            if (batch_clusters_sync(b, NULL, err, errlen) != 0 || stage_cluster(b, err, errlen) != 0) {
+                store_cluster_unlock(b->st.store);
+                goto transient;
+            }
+        }
         size_t nrows = 0, ndead = 0;
         for (size_t i = 0; i < b->n; i++) {
             item_t *it = &b->items[i];

@@ -2,9 +2,10 @@
  *
  *   add:   decode + validate each message as it arrives (permanent failures
  *          are marked for the dead-letter topic, never dropped);
- *   flush: extract -> cluster -> dead letters (acknowledged) -> one PostgreSQL
- *          transaction (rows, dead-letter mirror, next offsets) -> hand the
- *          offsets back for the Kafka mirror commit.
+ *   flush: extract -> dead letters (acknowledged) -> one PostgreSQL
+ *          transaction: the clustering lock, other instances' cluster
+ *          changes read, cluster, rows, dead-letter mirror, next offsets ->
+ *          hand the offsets back for the Kafka mirror commit.
  *
  * batch.c calls store.c and dlq.c and knows neither SQL nor the Kafka
  * protocol. A transient failure leaves the batch intact for a retry: its
@@ -86,5 +87,13 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen);
 void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts);
 
 const batch_stats_t *batch_stats(const batch_t *b);
+
+/* Reads stored clusters into the clustering engine: at the first call the
+ * cluster.cache.max most recently seen (a warm cache at startup), then the
+ * clusters other instances changed since the previous call, merged-away
+ * ones leaving the cache. Every flush calls it under the clustering lock
+ * before clustering. *read (may be NULL): clusters read. 0, or -1 with err
+ * (transient: the database). */
+int batch_clusters_sync(batch_t *b, size_t *read, char *err, size_t errlen);
 
 #endif

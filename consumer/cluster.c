@@ -16,6 +16,7 @@
 #define NO_TERM UINT32_MAX
 #define ARENA_BLOCK 65536
 #define MAX_MERGES 4 /* per event */
+#define TIME_RING 1024
 
 enum { F_TITLE, F_BODY, F_ENTITY, F_TITLE_BI, F_BODY_BI, F_COUNT };
 
@@ -114,6 +115,8 @@ struct cluster_engine {
     cand_t *cand;
 
     int64_t now, last_sweep;
+    int64_t ring[TIME_RING]; /* the last event times seen, for the watermark */
+    size_t ring_at, nring;
 
     /* per-call scratch */
     occ_t *occ;
@@ -124,8 +127,8 @@ struct cluster_engine {
     size_t capvec, capq, capm;
     cluster_term_t *out;
     size_t capout;
-    cluster_merge_t merges[MAX_MERGES];
-    size_t nmerges;
+    cluster_merge_t *merges;
+    size_t nmerges, capmerges;
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -157,7 +160,8 @@ static int grow(void *pp, size_t *cap, size_t need, size_t sz)
 void cluster_config_default(cluster_config_t *c)
 {
     c->assign_threshold = 0.22;
-    c->merge_threshold = 0.25;
+    c->merge_threshold = 0.22;
+    c->centroid_power = 0.75;
     c->size_prior = 0.03;
     c->title_weight = 3.0;
     c->body_weight = 1.0;
@@ -384,6 +388,16 @@ static int cmp_term(const void *a, const void *b)
     return x->term < y->term ? -1 : x->term > y->term;
 }
 
+/* A centroid weight sum as compared (centroid_power); the default 0.75
+ * by two square roots, several times cheaper than pow(). */
+static double centroid_weight(const cluster_engine_t *e, double w)
+{
+    double p = e->cfg.centroid_power;
+    if (p == 1.0) return w;
+    if (p == 0.75) return sqrt(w * sqrt(w));
+    return pow(w, p);
+}
+
 /* Ranks a cluster's terms by TF-IDF weight into e->rk (best first) and
  * returns the norm of those weights, or -1 when out of memory. */
 static double rank_cluster(cluster_engine_t *e, const tw_t *tw, size_t n)
@@ -392,7 +406,8 @@ static double rank_cluster(cluster_engine_t *e, const tw_t *tw, size_t n)
     double norm = 0;
     for (size_t i = 0; i < n; i++) {
         e->rk[i] = (ranked_t){tw[i].term, tw[i].w, tw[i].w * idf(e, tw[i].term)};
-        norm += e->rk[i].key * e->rk[i].key;
+        double d = centroid_weight(e, tw[i].w) * idf(e, tw[i].term);
+        norm += d * d;
     }
     sort(e->rk, n, sizeof(ranked_t), cmp_ranked);
     return sqrt(norm);
@@ -520,23 +535,42 @@ static int cluster_set_terms(cluster_engine_t *e, uint32_t slot, const tw_t *add
     return reindex(e, slot);
 }
 
-static int stale(const cluster_engine_t *e, const cl_t *c)
+/* Closed for something at time at (an event, or a grown cluster's last
+ * activity): idle longer than the window before it. A late event (at before
+ * the cluster's last activity) may still join: partitions are consumed out
+ * of step, and a backlog arrives partition by partition. */
+static int closed_at(const cluster_engine_t *e, const cl_t *c, int64_t at)
 {
-    return e->now != CLUSTER_TIME_NONE && c->last_seen != CLUSTER_TIME_NONE &&
-           e->now - c->last_seen > e->cfg.window_us;
+    return at != CLUSTER_TIME_NONE && c->last_seen != CLUSTER_TIME_NONE && at - c->last_seen > e->cfg.window_us;
 }
 
-/* Closing is checked exactly when scoring (stale clusters are never joined);
- * memory is reclaimed by a sweep every window/8 of event time. */
+/* The earliest of the last TIME_RING event times: how late events still
+ * arrive. Memory is reclaimed behind it, not behind the latest time, so a
+ * disordered stream (a backlog, a shuffled file) keeps what it may join. */
+static int64_t watermark(const cluster_engine_t *e)
+{
+    int64_t w = e->now;
+    for (size_t i = 0; i < e->nring; i++)
+        if (e->ring[i] < w) w = e->ring[i];
+    return w;
+}
+
+/* Every window/8 of event time, the clusters closed for the watermark
+ * leave memory. */
 static void advance_clock(cluster_engine_t *e, int64_t t)
 {
-    if (t == CLUSTER_TIME_NONE || (e->now != CLUSTER_TIME_NONE && t <= e->now)) return;
+    if (t == CLUSTER_TIME_NONE) return;
+    e->ring[e->ring_at] = t;
+    e->ring_at = (e->ring_at + 1) % TIME_RING;
+    if (e->nring < TIME_RING) e->nring++;
+    if (e->now != CLUSTER_TIME_NONE && t <= e->now) return;
     e->now = t;
     if (e->last_sweep == CLUSTER_TIME_NONE) e->last_sweep = t;
     if (t - e->last_sweep < e->cfg.window_us / 8) return;
     e->last_sweep = t;
+    int64_t w = watermark(e);
     for (uint32_t s = 0; s < e->ncl; s++)
-        if (e->cl[s].id && stale(e, &e->cl[s])) slot_free(e, s);
+        if (e->cl[s].id && closed_at(e, &e->cl[s], w)) slot_free(e, s);
 }
 
 /* ---- scoring ---- */
@@ -550,13 +584,13 @@ static double cosine(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm
     size_t i = 0;
     for (uint32_t j = 0; j < c->n && i < nq; j++) {
         while (i < nq && q[i].term < c->tw[j].term) i++;
-        if (i < nq && q[i].term == c->tw[j].term) dot += q[i].w * c->tw[j].w;
+        if (i < nq && q[i].term == c->tw[j].term) dot += q[i].w * centroid_weight(e, c->tw[j].w);
     }
     if (dot <= 0) return 0;
     if (e->ndocs - c->norm_at > e->ndocs / 32) {
         double cn = 0;
         for (uint32_t j = 0; j < c->n; j++) {
-            double w = c->tw[j].w * idf(e, c->tw[j].term);
+            double w = centroid_weight(e, c->tw[j].w) * idf(e, c->tw[j].term);
             cn += w * w;
         }
         c->norm = sqrt(cn);
@@ -620,9 +654,10 @@ static int candidates(cluster_engine_t *e, const tw_t *q, size_t nq, uint32_t ex
     return 0;
 }
 
-/* Best non-stale candidate by exact cosine plus prior * log(docs); ties go
- * to the lower id. *best is the score, *cos the cosine of that candidate. */
-static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm,
+/* Best candidate not closed at time at, by exact cosine plus prior *
+ * log(docs); ties go to the lower id. *best is the score, *cos the cosine
+ * of that candidate. */
+static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm, int64_t at,
                            uint32_t exclude, double prior, double *best, double *cos, int *rc)
 {
     size_t nc;
@@ -632,7 +667,7 @@ static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double
     uint32_t bs = NO_TERM;
     for (size_t k = 0; k < nc; k++) {
         cl_t *c = &e->cl[e->cand[k].slot];
-        if (stale(e, c)) continue;
+        if (closed_at(e, c, at)) continue;
         double cs = cosine(e, q, nq, qnorm, c);
         double s = cs > 0 ? cs + prior * log((double)(c->docs > 1 ? c->docs : 1)) : 0;
         if (s > *best || (s == *best && bs != NO_TERM && c->id < e->cl[bs].id)) {
@@ -803,6 +838,10 @@ cluster_engine_t *cluster_engine_new(const cluster_config_t *cfg, char *err, siz
         fail(err, errlen, "cluster: thresholds must be in (0, 1]");
         return NULL;
     }
+    if (!(c.centroid_power > 0 && c.centroid_power <= 1)) {
+        fail(err, errlen, "cluster: centroid_power must be in (0, 1]");
+        return NULL;
+    }
     if (!(c.title_weight >= 0 && c.body_weight >= 0 && c.entity_weight >= 0 &&
           c.bigram_weight >= 0 && c.size_prior >= 0)) {
         fail(err, errlen, "cluster: weights and size_prior must be >= 0");
@@ -860,6 +899,7 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->qvec);
     free(e->mbuf);
     free(e->out);
+    free(e->merges);
     free(e);
 }
 
@@ -872,6 +912,13 @@ static int cluster_vector(cluster_engine_t *e, uint32_t slot)
     return 0;
 }
 
+static int merge_push(cluster_engine_t *e, cluster_merge_t m)
+{
+    if (grow(&e->merges, &e->capmerges, e->nmerges + 1, sizeof(m)) < 0) return -1;
+    e->merges[e->nmerges++] = m;
+    return 0;
+}
+
 /* Slot into takes slot from's sums (what the shared store does on a merge)
  * and from leaves the cache. */
 static int absorb(cluster_engine_t *e, uint32_t into, uint32_t from)
@@ -881,6 +928,29 @@ static int absorb(cluster_engine_t *e, uint32_t into, uint32_t from)
     e->cl[into].docs += e->cl[from].docs;
     if (e->cl[from].last_seen > e->cl[into].last_seen) e->cl[into].last_seen = e->cl[from].last_seen;
     slot_free(e, from);
+    return 0;
+}
+
+/* Compares slot's centroid with the others, merging while the best match
+ * passes merge_threshold, at most max times (bounded, so the cost per event
+ * is); the lower id survives. Merges are appended to e->merges. Returns 0,
+ * or -1 when out of memory. */
+static int merge_similar(cluster_engine_t *e, uint32_t slot, size_t max)
+{
+    for (size_t k = 0; k < max && e->cl[slot].n; k++) {
+        cl_t *c = &e->cl[slot];
+        int rc = 0;
+        if (cluster_vector(e, slot) < 0 || grow(&e->qvec, &e->capq, c->n, sizeof(tw_t)) < 0) return -1;
+        double cn = idf_weight(e, e->vec, c->n), sim, unused;
+        uint32_t other = best_match(e, e->qvec, c->n, cn, c->last_seen, slot, 0, &sim, &unused, &rc);
+        if (rc < 0) return -1;
+        if (other == NO_TERM || sim < e->cfg.merge_threshold) break;
+        int64_t ida = c->id, idb = e->cl[other].id;
+        uint32_t into = ida < idb ? slot : other, from = ida < idb ? other : slot;
+        if (absorb(e, into, from) < 0) return -1;
+        slot = into;
+        if (merge_push(e, (cluster_merge_t){ida < idb ? idb : ida, ida < idb ? ida : idb}) < 0) return -1;
+    }
     return 0;
 }
 
@@ -905,7 +975,7 @@ int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *d, cluster_resu
     double qnorm = idf_weight(e, e->vec, n), best = 0, cos = 0;
     int rc = 0;
     uint32_t slot =
-        n ? best_match(e, e->qvec, n, qnorm, NO_TERM, e->cfg.size_prior, &best, &cos, &rc) : NO_TERM;
+        n ? best_match(e, e->qvec, n, qnorm, when, NO_TERM, e->cfg.size_prior, &best, &cos, &rc) : NO_TERM;
     if (rc < 0) return fail(err, errlen, "cluster: out of memory");
     if (slot == NO_TERM || best < e->cfg.assign_threshold) {
         int64_t id = cluster_id_for_event(d->id);
@@ -927,24 +997,11 @@ int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *d, cluster_resu
     for (size_t i = 0; i < n; i++) e->out[i] = (cluster_term_t){e->terms[e->vec[i].term].str, e->vec[i].w};
     out->delta = (cluster_state_t){c->id, 1, when, e->out, n};
 
-    /* A grown cluster may now duplicate others: compare centroids, merging
-     * while the best match passes (bounded, so the cost per event is). A
-     * new cluster cannot (its centroid is the event, which matched nothing). */
+    /* A grown cluster may now duplicate others. A new cluster cannot (its
+     * centroid is the event, which matched nothing). */
     e->nmerges = 0;
-    while (!out->created && e->nmerges < MAX_MERGES && e->cl[slot].n) {
-        c = &e->cl[slot];
-        if (cluster_vector(e, slot) < 0 || grow(&e->qvec, &e->capq, c->n, sizeof(tw_t)) < 0)
-            return fail(err, errlen, "cluster: out of memory");
-        double cn = idf_weight(e, e->vec, c->n), sim, unused;
-        uint32_t other = best_match(e, e->qvec, c->n, cn, slot, 0, &sim, &unused, &rc);
-        if (rc < 0) return fail(err, errlen, "cluster: out of memory");
-        if (other == NO_TERM || sim < e->cfg.merge_threshold) break;
-        int64_t ida = c->id, idb = e->cl[other].id;
-        uint32_t into = ida < idb ? slot : other, from = ida < idb ? other : slot;
-        if (absorb(e, into, from) < 0) return fail(err, errlen, "cluster: out of memory");
-        slot = into;
-        e->merges[e->nmerges++] = (cluster_merge_t){ida < idb ? idb : ida, ida < idb ? ida : idb};
-    }
+    if (!out->created && merge_similar(e, slot, MAX_MERGES) < 0)
+        return fail(err, errlen, "cluster: out of memory");
     out->merges = e->merges;
     out->n_merges = e->nmerges;
     return 0;
@@ -1014,6 +1071,25 @@ int cluster_engine_merge(cluster_engine_t *e, int64_t from, int64_t into, char *
         return 0;
     }
     return absorb(e, a, b) < 0 ? fail(err, errlen, "cluster: out of memory") : 0;
+}
+
+int cluster_engine_sync(cluster_engine_t *e, const cluster_state_t *st, int64_t merged_into,
+                        char *err, size_t errlen)
+{
+    if (merged_into > 0) return cluster_engine_merge(e, st->id, merged_into, err, errlen);
+    uint32_t slot = idmap_get(e, st->id);
+    int64_t before = slot == NO_TERM ? 0 : e->cl[slot].docs;
+    if (put_state(e, st, 1, err, errlen) < 0) return -1;
+    if (st->docs <= before) return 0;
+    uint64_t gained = (uint64_t)(st->docs - before);
+    for (size_t i = 0; i < st->n_terms; i++) {
+        uint32_t t = term_intern(e, st->terms[i].term, strlen(st->terms[i].term));
+        if (t == NO_TERM) return fail(err, errlen, "cluster: out of memory");
+        df_add(e, t, gained);
+    }
+    e->ndocs += gained;
+    e->lnn1 = log1p((double)e->ndocs);
+    return 0;
 }
 
 int cluster_engine_add_df(cluster_engine_t *e, uint64_t n_docs, const char *const *terms,

@@ -27,8 +27,12 @@
  *
  * Time is event time: the engine clock is the latest published time seen.
  * Events without one do not advance it (they count as seen at the current
- * clock). A cluster idle longer than window_us is closed: never joined again
- * and dropped from memory. Clusters that never saw a time never close.
+ * clock). A cluster is closed for an event published more than window_us
+ * after the cluster's last event: it is not joined. A late event (published
+ * before a cluster's last event, as when partitions are consumed out of
+ * step) may still join. Clusters closed for the earliest of the last 1024
+ * event times (a watermark that trails a disordered stream) are dropped from
+ * memory. Clusters that never saw a time never close.
  *
  * Determinism: the same configuration and the same call sequence give the
  * same assignments and ids (ties go to the lower cluster id).
@@ -45,6 +49,11 @@
 typedef struct {
     double assign_threshold; /* min cosine(event, centroid) to join a cluster */
     double merge_threshold;  /* min cosine(centroid, centroid) to merge two clusters */
+    /* A centroid's weight sums are raised to this power when compared (1:
+     * plain sums). Below 1 it is sublinear, like term frequencies: a big
+     * story's most repeated words do not drown the rarer ones its later
+     * articles share. */
+    double centroid_power;
     /* Added to the cosine, times log(docs), when choosing and accepting a
      * cluster for an event: a big story's centroid is diffuse, so its true
      * members score lower, and it is likelier to get the next event (the
@@ -137,6 +146,14 @@ int cluster_engine_load(cluster_engine_t *e, const cluster_state_t *st, char *er
  * what is cached changes). */
 int cluster_engine_merge(cluster_engine_t *e, int64_t from, int64_t into, char *err,
                          size_t errlen);
+
+/* Brings the cache up to date with a cluster as stored (merged_into > 0:
+ * it was merged away into merged_into, and only st->id is read). A stored
+ * state replaces the cached one, and the documents it gained since then
+ * count in the IDF statistics as containing its terms (an estimate: the
+ * stored increments carry no per-document counts). */
+int cluster_engine_sync(cluster_engine_t *e, const cluster_state_t *st, int64_t merged_into,
+                        char *err, size_t errlen);
 
 /* Adds to the IDF statistics: n_docs documents, and dfs[i] documents
  * containing terms[i]. Seeds a background table, or shares counts between

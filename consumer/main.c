@@ -56,7 +56,6 @@ typedef struct {
     long watchdog_ms, watchdog_at; /* systemd WATCHDOG=1 period and last ping */
     long observed_at;              /* last observe_loop() that did its work */
     char instance[300];
-    int64_t clusters_since_us;
     uint64_t seed;
 } consumer_t;
 
@@ -80,7 +79,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: shoal-consumer [run] [options]     consume, persist, commit\n"
             "       shoal-consumer migrate [options]   apply database migrations and exit\n"
-            "       shoal-consumer trends [--json]     print the current trends and their evidence\n"
+            "       shoal-consumer trends [--since T] [--json]\n"
+            "                                          print the current trends and their evidence;\n"
+            "                                          T: RFC 3339 or a duration back from now (36h, 7d)\n"
             "       shoal-consumer report --html FILE  write the trends and clusters as one HTML page\n"
             "       shoal-consumer replay --from-beginning | --from-timestamp T | --to-group NEW\n"
             "                                          rewind stored offsets, then reprocess (--drain)\n"
@@ -118,51 +119,20 @@ static int startup_database(consumer_t *c)
     }
 }
 
-/* Seeds IDF from what is loaded: a term of a cluster's centroid counts as
- * appearing in that cluster's documents. Approximate, but far better than
- * starting a restarted instance with no document frequencies at all. */
-typedef struct {
-    consumer_t *c;
-    uint64_t docs;
-    size_t loaded;
-} cluster_load_t;
-
-static void on_cluster_loaded(void *opaque, const cluster_state_t *st)
+/* A warm cache at startup: the most recently seen clusters (and the
+ * document frequencies they imply). Later flushes read only what other
+ * instances changed. Without the database the cache starts cold. */
+static void load_clusters(consumer_t *c)
 {
-    cluster_load_t *l = opaque;
-    char err[256];
-    if (cluster_engine_load(l->c->clusters, st, err, sizeof(err)) != 0) return;
-    l->loaded++;
-    l->docs += (uint64_t)st->docs;
-    const char *terms[256];
-    uint64_t dfs[256];
-    size_t n = st->n_terms < 256 ? st->n_terms : 256;
-    for (size_t i = 0; i < n; i++) {
-        terms[i] = st->terms[i].term;
-        dfs[i] = (uint64_t)st->docs;
-    }
-    cluster_engine_add_df(l->c->clusters, 0, terms, dfs, n, err, sizeof(err));
-}
-
-/* Reads clusters into the engine's cache: at startup all recent ones, later
- * only those other instances changed, so instances converge on one set. */
-static void refresh_clusters(consumer_t *c, int startup)
-{
-    cluster_load_t l = {c, 0, 0};
-    char err[512];
-    if (store_clusters_load(c->store, startup ? NULL : c->instance, &c->clusters_since_us,
-                            startup ? config_int(c->cfg, "cluster.cache.max") : 10000, 64,
-                            on_cluster_loaded, &l, err, sizeof(err)) != STORE_OK) {
-        log_kv(LOG_WARN, "reading clusters from the database failed; continuing with the cache", "error", err, NULL);
+    char err[512], n[24];
+    size_t read = 0;
+    if (batch_clusters_sync(c->batch, &read, err, sizeof(err)) != 0) {
+        log_kv(LOG_WARN, "reading clusters from the database failed; starting with an empty cache", "error",
+               err, NULL);
         return;
     }
-    char err2[256];
-    if (l.docs) cluster_engine_add_df(c->clusters, l.docs, NULL, NULL, 0, err2, sizeof(err2));
-    if (l.loaded) {
-        char n[24];
-        snprintf(n, sizeof(n), "%zu", l.loaded);
-        log_kv(startup ? LOG_INFO : LOG_DEBUG, "clusters loaded", "clusters", n, NULL);
-    }
+    snprintf(n, sizeof(n), "%zu", read);
+    log_kv(LOG_INFO, "clusters loaded", "clusters", n, NULL);
 }
 
 /* Recomputes trends from every instance's clusters in PostgreSQL, over the
@@ -394,12 +364,10 @@ static int run_loop(consumer_t *c, int drain)
     long batch_size = config_int(c->cfg, "batch.size");
     long batch_ms = config_int(c->cfg, "batch.timeout.ms");
     long idle_ms = config_int(c->cfg, "drain.idle.ms");
-    long refresh_ms = config_int(c->cfg, "cluster.refresh.ms");
     long trend_ms = config_int(c->cfg, "trend.refresh.ms");
     uint64_t trended_at = 0; /* persisted count when trends were last computed */
     long last_trend = now_ms();
     long batch_deadline = 0, last_activity = now_ms(), last_progress = now_ms();
-    long last_refresh = now_ms();
     char err[512];
     for (;;) {
         if (signal_shutdown) return -1;
@@ -421,10 +389,6 @@ static int run_loop(consumer_t *c, int drain)
         size_t n = batch_count(c->batch);
         if (n > 0 && ((long)n >= batch_size || now >= batch_deadline)) {
             if (flush_until_durable(c, 0) != 0) return -1;
-        }
-        if (batch_count(c->batch) == 0 && now - last_refresh >= refresh_ms) {
-            refresh_clusters(c, 0);
-            last_refresh = now;
         }
         if (batch_count(c->batch) == 0 && now - last_trend >= trend_ms &&
             batch_stats(c->batch)->persisted != trended_at) {
@@ -456,7 +420,7 @@ static int serve_trends(void *opaque, buf_t *out, char *err, size_t errlen)
         return -1;
     }
     char *json = NULL;
-    int rc = store_trends_json(s, &json, err, errlen) == STORE_OK ? 0 : -1;
+    int rc = store_trends_json(s, INT64_MIN, &json, err, errlen) == STORE_OK ? 0 : -1;
     if (rc == 0) buf_puts(out, json);
     free(json);
     store_destroy(s);
@@ -554,7 +518,6 @@ static int cmd_run(consumer_t *c, int drain)
     ccfg.window_us = (int64_t)config_int(c->cfg, "cluster.window.hours") * 3600 * 1000000;
     c->clusters = cluster_engine_new(&ccfg, err, sizeof(err));
     if (!c->clusters) return finish(EXIT_USAGE, err);
-    refresh_clusters(c, 1);
     c->dlq = dlq_new(c->cfg, config_str(c->cfg, "group"), err, sizeof(err));
     if (!c->dlq) return finish(EXIT_USAGE, err);
     start_llm(c);
@@ -564,6 +527,7 @@ static int cmd_run(consumer_t *c, int drain)
                              c->fetcher,    &c->fetch_req};
     c->batch = batch_new(c->cfg, &stages);
     if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    load_clusters(c);
     source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
     c->source = source_new(c->cfg, &hooks, err, sizeof(err));
     if (!c->source) return finish(EXIT_USAGE, err);
@@ -610,11 +574,32 @@ static void print_money(double v, const char *cur)
     printf("%s", m);
 }
 
-/* shoal-consumer trends [--json]: the stored trends and their evidence. */
-static int cmd_trends(consumer_t *c, int json)
+/* --since T: RFC 3339, or a duration (N followed by s, m, h or d) back
+ * from now. */
+static int parse_since(const char *arg, int64_t *us)
+{
+    if (event_parse_time(arg, us) == 0) return 0;
+    char *end;
+    long long n = strtoll(arg, &end, 10);
+    static const struct { char unit; int64_t us; } units[] = {
+        {'s', 1000000LL}, {'m', 60000000LL}, {'h', 3600000000LL}, {'d', 86400000000LL}};
+    if (end == arg || n < 0 || n > 100000 || !end[0] || end[1]) return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (*end != units[i].unit) continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        *us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - n * units[i].us;
+        return 0;
+    }
+    return -1;
+}
+
+/* shoal-consumer trends [--since T] [--json]: the stored trends and their
+ * evidence. */
+static int cmd_trends(consumer_t *c, int64_t since_us, int json)
 {
     char err[512], *text = NULL;
-    if (store_trends_json(c->store, &text, err, sizeof(err)) != STORE_OK)
+    if (store_trends_json(c->store, since_us, &text, err, sizeof(err)) != STORE_OK)
         return finish(EXIT_STARTUP, err);
     if (json) {
         printf("%s\n", text);
@@ -729,13 +714,14 @@ int main(int argc, char **argv)
         {"version", no_argument, 0, 'V'},       {"json", no_argument, 0, 'J'},
         {"from-beginning", no_argument, 0, 'B'}, {"from-timestamp", required_argument, 0, 'T'},
         {"to-group", required_argument, 0, 'G'}, {"html", required_argument, 0, 'H'},
-        {"reextract", no_argument, 0, 'E'},
+        {"reextract", no_argument, 0, 'E'},     {"since", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     replay_opts_t replay = {0};
     pending_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL, *html = NULL;
     int drain = 0, dump = 0, json = 0, o;
+    int64_t since_us = INT64_MIN;
     char err[512];
     while ((o = getopt_long(argc, argv, "b:t:g:X:hV", opts, NULL)) != -1) {
         switch (o) {
@@ -749,6 +735,10 @@ int main(int argc, char **argv)
         case 'd': drain = 1; break;
         case 'E': pend[np++] = (pending_t){"extract.reextract", "true"}; break;
         case 'J': json = 1; break;
+        case 'S':
+            if (parse_since(optarg, &since_us) != 0)
+                return finish(EXIT_USAGE, "--since takes RFC 3339 or a duration such as 36h or 7d");
+            break;
         case 'H': html = optarg; break;
         case 'B': replay.mode = REPLAY_FROM_BEGINNING; break;
         case 'G': replay.mode = REPLAY_TO_GROUP; replay.group = optarg; break;
@@ -831,7 +821,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (strcmp(cmd, "migrate") == 0) rc = cmd_migrate(&c);
-    else if (strcmp(cmd, "trends") == 0) rc = cmd_trends(&c, json);
+    else if (strcmp(cmd, "trends") == 0) rc = cmd_trends(&c, since_us, json);
     else if (strcmp(cmd, "report") == 0) rc = cmd_report(&c, html);
     else if (strcmp(cmd, "replay") == 0) {
         if (!replay.mode) rc = finish(EXIT_USAGE, "replay needs --from-beginning, --from-timestamp T or --to-group NEW");

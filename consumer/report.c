@@ -446,7 +446,7 @@ int report_write(store_t *s, long window_s, const char *path, char *err, size_t 
     char *trends = NULL, *activity = NULL;
     buf_t page = {0};
     int rc = -1;
-    if (store_trends_json(s, &trends, err, errlen) == STORE_OK &&
+    if (store_trends_json(s, INT64_MIN, &trends, err, errlen) == STORE_OK &&
         store_report_json(s, window_s, REPORT_MAX_CLUSTERS, REPORT_MAX_FACTS, &activity, err, errlen) == STORE_OK) {
         rc = -2;
         if (report_render(trends, activity, time(NULL), &page, err, errlen) == 0 &&

@@ -17,6 +17,8 @@
 
 /* Arbitrary constant: the advisory lock that serialises migrations. */
 #define MIGRATION_LOCK_KEY "7385610301"
+/* Another: the one that serialises clustering decisions across instances. */
+#define CLUSTER_LOCK_KEY "7385610302"
 /* Client-side grace on top of statement_timeout before we give up on the
  * server and cancel: covers a server that stopped answering altogether. */
 #define CLIENT_GRACE_MS 5000
@@ -501,7 +503,8 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
         if (!rows[i].rejected) live++;
     }
     int in_rows = 0; /* did the failure happen while writing rows? */
-    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) goto fail;
+    if (PQtransactionStatus(s->conn) != PQTRANS_INTRANS && exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0)
+        goto fail;
     if (live > 0) {
         in_rows = 1;
         char sql[2048];
@@ -509,6 +512,15 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
         if (copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0 ||
             copy_in(s, "COPY cluster_stage (event_id, cluster_id, term, weight) FROM STDIN", nrows,
                     fill_cluster_terms, rows, err, errlen) != 0)
+            goto fail;
+        /* A cluster merged away since the rows were clustered (a retried
+         * batch) hands them to its survivor. */
+        if (exec_ok(s,
+                    "WITH moved AS (SELECT id, merged_into FROM clusters WHERE merged_into IS NOT NULL "
+                    "AND id IN (SELECT cluster_id FROM events_stage)), "
+                    "ev AS (UPDATE events_stage s SET cluster_id = m.merged_into FROM moved m WHERE s.cluster_id = m.id) "
+                    "UPDATE cluster_stage s SET cluster_id = m.merged_into FROM moved m WHERE s.cluster_id = m.id",
+                    0, NULL, err, errlen) != 0)
             goto fail;
         /* One statement: only rows that are new (not re-deliveries) bring
          * their tags, facts and cluster increments, so a re-delivered event
@@ -523,13 +535,13 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                  "(f.v->>'amount')::double precision, f.v->>'currency' FROM ins, "
                  "jsonb_array_elements(coalesce(ins.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord) "
                  "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING), "
-                 "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by) "
-                 "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1 "
-                 "FROM ins WHERE cluster_id IS NOT NULL GROUP BY cluster_id "
+                 "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "
+                 "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "
+                 "nextval('cluster_version') FROM ins WHERE cluster_id IS NOT NULL GROUP BY cluster_id "
                  "ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "
                  "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "
                  "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "
-                 "updated_by = EXCLUDED.updated_by, updated_at = now()), "
+                 "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version), "
                  "ct AS (INSERT INTO cluster_terms (cluster_id, term, weight) "
                  "SELECT c.cluster_id, c.term, sum(c.weight) FROM cluster_stage c JOIN ins ON ins.id = c.event_id "
                  "GROUP BY 1, 2 ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight) "
@@ -576,21 +588,29 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
         snprintf(from, sizeof(from), "%lld", (long long)cl->merges[i].from);
         snprintf(into, sizeof(into), "%lld", (long long)cl->merges[i].into);
         const char *p[] = {from, into, cl->instance ? cl->instance : ""};
-        /* The absorbed cluster's sums move to the survivor, its events
-         * follow, and it stays behind as a pointer for late increments. */
+        /* Between survivors (either side may have been merged away since):
+         * the absorbed cluster's sums move to the survivor, its events and
+         * the clusters it absorbed before follow, and it stays behind as a
+         * pointer for late increments. */
         if (exec_ok(s,
-                    "WITH moved AS (DELETE FROM cluster_terms WHERE cluster_id = $1 RETURNING term, weight) "
-                    "INSERT INTO cluster_terms (cluster_id, term, weight) SELECT $2, term, weight FROM moved "
-                    "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight",
-                    2, p, err, errlen) != 0 ||
-            exec_ok(s,
-                    "WITH gone AS (UPDATE clusters SET merged_into = $2, updated_by = $3, updated_at = now() "
-                    "WHERE id = $1 AND merged_into IS NULL RETURNING docs, first_seen, last_seen) "
-                    "UPDATE clusters c SET docs = c.docs + gone.docs, first_seen = LEAST(c.first_seen, gone.first_seen), "
-                    "last_seen = GREATEST(c.last_seen, gone.last_seen), updated_by = $3, updated_at = now() "
-                    "FROM gone WHERE c.id = $2",
-                    3, p, err, errlen) != 0 ||
-            exec_ok(s, "UPDATE events SET cluster_id = $2 WHERE cluster_id = $1", 2, p, err, errlen) != 0)
+                    "WITH r AS (SELECT greatest(f, t) AS src, least(f, t) AS dst FROM (SELECT "
+                    "coalesce((SELECT merged_into FROM clusters WHERE id = $1::bigint), $1::bigint) AS f, "
+                    "coalesce((SELECT merged_into FROM clusters WHERE id = $2::bigint), $2::bigint) AS t) x "
+                    "WHERE f <> t), "
+                    "moved AS (DELETE FROM cluster_terms ct USING r WHERE ct.cluster_id = r.src "
+                    "RETURNING ct.term, ct.weight), "
+                    "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT r.dst, m.term, m.weight "
+                    "FROM moved m, r ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight), "
+                    "gone AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
+                    "version = nextval('cluster_version') FROM r WHERE c.id = r.src AND c.merged_into IS NULL "
+                    "RETURNING c.docs, c.first_seen, c.last_seen), "
+                    "repoint AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
+                    "version = nextval('cluster_version') FROM r WHERE c.merged_into = r.src), "
+                    "survivor AS (UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
+                    "last_seen = GREATEST(c.last_seen, g.last_seen), updated_by = $3, updated_at = now(), "
+                    "version = nextval('cluster_version') FROM gone g, r WHERE c.id = r.dst) "
+                    "UPDATE events e SET cluster_id = r.dst FROM r WHERE e.cluster_id = r.src",
+                    3, p, err, errlen) != 0)
             goto fail;
     }
     if (offsets_write(s, group, offs, noffs, 1, err, errlen) != 0) goto fail;
@@ -626,30 +646,54 @@ typedef struct {
     size_t *offs;   /* term i starts at names.data + offs[i] */
     buf_t names;
     long max_terms;
+    int64_t merged_into;
 } cluster_read_t;
 
-static void cluster_read_emit(cluster_read_t *cr, void (*fn)(void *, const cluster_state_t *),
-                              void *opaque)
+static void cluster_read_emit(cluster_read_t *cr, store_cluster_fn fn, void *opaque)
 {
     if (!cr->st.id) return;
     for (size_t k = 0; k < cr->st.n_terms; k++) cr->terms[k].term = cr->names.data + cr->offs[k];
     cr->st.terms = cr->terms;
-    fn(opaque, &cr->st);
+    fn(opaque, &cr->st, cr->merged_into);
     cr->st = (cluster_state_t){0};
     buf_reset(&cr->names);
 }
 
-store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_us,
-                               long max_clusters, long max_terms,
-                               void (*fn)(void *opaque, const cluster_state_t *st),
+store_rc_t store_cluster_lock(store_t *s, char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    char timeout[24];
+    snprintf(timeout, sizeof(timeout), "%ldms", s->statement_timeout_ms);
+    const char *p[] = {CLUSTER_LOCK_KEY, timeout};
+    /* lock_timeout rather than statement_timeout ends a long wait, so a busy
+     * lock is not mistaken for a slow row (the statement-timeout rule). */
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
+        exec_ok(s, "SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1::bigint)", 2, p,
+                err, errlen) != 0) {
+        rollback(s);
+        return STORE_TRANSIENT;
+    }
+    return STORE_OK;
+}
+
+void store_cluster_unlock(store_t *s) { rollback(s); }
+
+store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *version,
+                               long max_clusters, long max_terms, store_cluster_fn fn,
                                void *opaque, char *err, size_t errlen)
 {
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
-    char since[32], maxc[24], maxt[24];
-    snprintf(since, sizeof(since), "%lld", (long long)*since_us);
+    PGresult *top = exec_params(s, "SELECT coalesce(max(version), 0) FROM clusters", 0, NULL);
+    if (check(s, top, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    int64_t upto = strtoll(PQgetvalue(top, 0, 0), NULL, 10);
+    PQclear(top);
+    if (upto <= *version) return STORE_OK;
+    char since[24], until[24], maxc[24], maxt[24];
+    snprintf(since, sizeof(since), "%lld", (long long)*version);
+    snprintf(until, sizeof(until), "%lld", (long long)upto);
     snprintf(maxc, sizeof(maxc), "%ld", max_clusters);
     snprintf(maxt, sizeof(maxt), "%ld", max_terms);
-    const char *p[] = {exclude ? exclude : "", since, maxc, maxt};
+    const char *p[] = {exclude ? exclude : "", since, until, maxc, maxt};
     cluster_read_t cr = {.max_terms = max_terms > 0 ? max_terms : 1};
     cr.terms = malloc(sizeof(*cr.terms) * (size_t)cr.max_terms);
     cr.offs = malloc(sizeof(*cr.offs) * (size_t)cr.max_terms);
@@ -666,13 +710,13 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
     int sent = PQsendQueryParams(
         s->conn,
         "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "
-        "t.term, t.weight, (extract(epoch FROM now()) * 1000000)::bigint "
-        "FROM (SELECT id, docs, last_seen FROM clusters WHERE merged_into IS NULL AND updated_by <> $1 "
-        "AND updated_at > to_timestamp($2::bigint / 1000000.0) "
-        "ORDER BY last_seen DESC NULLS LAST, id LIMIT $3::bigint) c "
-        "CROSS JOIN LATERAL (SELECT term, weight FROM cluster_terms WHERE cluster_id = c.id "
-        "ORDER BY weight DESC, term LIMIT $4::bigint) t ORDER BY c.id, t.term",
-        4, NULL, p, NULL, NULL, 0);
+        "t.term, t.weight, coalesce(c.merged_into, 0) "
+        "FROM (SELECT id, docs, last_seen, merged_into FROM clusters WHERE version > $2::bigint "
+        "AND version <= $3::bigint AND updated_by <> $1 AND ($2::bigint > 0 OR merged_into IS NULL) "
+        "ORDER BY merged_into IS NULL, last_seen DESC NULLS LAST, id LIMIT $4::bigint) c "
+        "LEFT JOIN LATERAL (SELECT term, weight FROM cluster_terms WHERE cluster_id = c.id "
+        "ORDER BY weight DESC, term LIMIT $5::bigint) t ON true ORDER BY c.merged_into IS NULL, c.id, t.term",
+        5, NULL, p, NULL, NULL, 0);
     store_rc_t rc = STORE_OK;
     if (!sent || !PQsetSingleRowMode(s->conn)) {
         check(s, NULL, PGRES_TUPLES_OK, err, errlen, 0);
@@ -680,7 +724,6 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
         rc = STORE_TRANSIENT;
         goto out;
     }
-    int first = 1;
     PGresult *r;
     while (s->conn && (r = wait_result(s, deadline)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
@@ -695,21 +738,15 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
             break;
         }
         int64_t id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        if (first) {
-            /* Rewind a little: a transaction that started before this read
-             * may commit after it with an earlier updated_at. Re-reading is
-             * harmless. */
-            *since_us = strtoll(PQgetvalue(r, 0, 5), NULL, 10) - 5000000;
-            first = 0;
-        }
         if (id != cr.st.id) {
             cluster_read_emit(&cr, fn, opaque);
             cr.st.id = id;
+            cr.merged_into = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
             cr.st.docs = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
             int64_t seen = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
             cr.st.last_seen_us = seen < 0 ? CLUSTER_TIME_NONE : seen;
         }
-        if ((long)cr.st.n_terms < cr.max_terms) {
+        if ((long)cr.st.n_terms < cr.max_terms && !PQgetisnull(r, 0, 3)) {
             cr.offs[cr.st.n_terms] = cr.names.len;
             buf_append(&cr.names, PQgetvalue(r, 0, 3), (size_t)PQgetlength(r, 0, 3) + 1);
             cr.terms[cr.st.n_terms++].weight = strtod(PQgetvalue(r, 0, 4), NULL);
@@ -726,7 +763,10 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_u
         snprintf(err, errlen, "connection lost reading clusters");
         rc = STORE_TRANSIENT;
     }
-    if (rc == STORE_OK) cluster_read_emit(&cr, fn, opaque);
+    if (rc == STORE_OK) {
+        cluster_read_emit(&cr, fn, opaque);
+        *version = upto;
+    }
 out:
     free(cr.terms);
     free(cr.offs);
@@ -1025,19 +1065,24 @@ static store_rc_t query_text(store_t *s, const char *sql, int n, const char *con
     return STORE_OK;
 }
 
-store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen)
+store_rc_t store_trends_json(store_t *s, int64_t since_us, char **out, char *err, size_t errlen)
 {
+    char since[24];
+    snprintf(since, sizeof(since), "%lld", (long long)since_us);
+    const char *p[] = {since_us == INT64_MIN ? NULL : since};
     return query_text(
         s,
         "SELECT coalesce(jsonb_agg(x ORDER BY x.score DESC, x.key), '[]')::text FROM ("
         "SELECT t.key, t.title, t.direction, t.score, t.acceleration, t.volume, t.clusters, "
-        "t.independent, t.sources, t.tags, t.entities, t.totals, t.updated_at, "
+        "t.independent, t.sources, t.tags, t.entities, t.totals, t.updated_at, l.last_event, "
         "(SELECT coalesce(jsonb_agg(jsonb_build_object('cluster_id', tc.cluster_id::text, 'label', tc.label, "
         "'subject', tc.subject, 'predicate', tc.predicate, 'amount', tc.amount, 'currency', tc.currency, "
         "'events', tc.events, 'sources', tc.sources, 'independent', tc.independent) "
         "ORDER BY tc.events DESC, tc.cluster_id), '[]') FROM trend_clusters tc WHERE tc.trend_key = t.key) AS evidence "
-        "FROM trends t WHERE t.active) x",
-        0, NULL, out, err, errlen);
+        "FROM trends t CROSS JOIN LATERAL (SELECT max(c.last_seen) AS last_event FROM trend_clusters tc "
+        "JOIN clusters c ON c.id = tc.cluster_id WHERE tc.trend_key = t.key) l "
+        "WHERE t.active AND ($1::bigint IS NULL OR l.last_event >= to_timestamp($1::bigint / 1000000.0))) x",
+        1, p, out, err, errlen);
 }
 
 /* Days are whole UTC days since the epoch, so buckets do not depend on the

@@ -92,11 +92,12 @@ store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *off
 store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset_t *offs, size_t n,
                                char *err, size_t errlen);
 
-/* One transaction: upsert the rows keyed by event id, record the dead
- * letters, advance each partition's next offset (never backwards), commit.
- * On a data error confined to rows, marks them (rejected=1), rolls back and
- * returns STORE_REJECTED: the caller dead-letters them and calls again
- * without them. */
+/* One transaction (the one store_cluster_lock() began, if any): upsert the
+ * rows keyed by event id (a cluster id merged away meanwhile is replaced by
+ * its survivor), record the dead letters, advance each partition's next
+ * offset (never backwards), commit. On a data error confined to rows, marks
+ * them (rejected=1), rolls back and returns STORE_REJECTED: the caller
+ * dead-letters them and calls again without them. Any failure rolls back. */
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
@@ -108,16 +109,31 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
 store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
                               char *err, size_t errlen);
 
-/* Reads active clusters (not merged away) changed after *since_us (0: any)
- * by an instance other than exclude (NULL: any), most recent first, at most
- * max_clusters, each with its max_terms heaviest terms, and hands each to
- * fn. *since_us is advanced to the database's clock at the time of reading,
- * for the next refresh. fn's state is borrowed for the call only. */
-store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *since_us,
-                               long max_clusters, long max_terms,
-                               void (*fn)(void *opaque, const cluster_state_t *st),
-                               void *opaque, char *err, size_t errlen);
+/* Begins the transaction that the next store_batch_commit() finishes, and
+ * takes the clustering lock in it: instances make their clustering
+ * decisions one batch at a time, each after reading what the others wrote
+ * (store_clusters_load), so concurrent instances do not found the same
+ * story twice. The wait is bounded by the statement timeout. */
+store_rc_t store_cluster_lock(store_t *s, char *err, size_t errlen);
 
+/* Ends the transaction store_cluster_lock() began without committing. */
+void store_cluster_unlock(store_t *s);
+
+/* Called per cluster read; merged_into > 0 when the cluster was merged
+ * away (then st has its id only). */
+typedef void (*store_cluster_fn)(void *opaque, const cluster_state_t *st, int64_t merged_into);
+
+/* Reads the clusters whose version is above *version and that were last
+ * written by an instance other than exclude (NULL: any), each with its
+ * max_terms heaviest terms, merged-away ones first (only when *version > 0:
+ * a first read wants live clusters), then the most recently seen, at most
+ * max_clusters. *version advances to the highest version stored. Exact
+ * under store_cluster_lock(); without it (at startup) it may miss nothing
+ * either, since versions are taken under that lock. fn's state is borrowed
+ * for the call only. */
+store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *version,
+                               long max_clusters, long max_terms, store_cluster_fn fn,
+                               void *opaque, char *err, size_t errlen);
 
 /* Trend inputs: summaries of the clusters active in the window that ends at
  * the latest event time stored. Owns everything the summaries point to. */
@@ -134,8 +150,10 @@ void store_trend_input_free(store_trend_input_t *in);
 store_rc_t store_trends_save(store_t *s, const trend_list_t *l, char *err, size_t errlen);
 
 /* The active trends as a JSON array (caller frees with free()), for the
- * trends command and the HTTP endpoint. */
-store_rc_t store_trends_json(store_t *s, char **out, char *err, size_t errlen);
+ * trends command and the HTTP endpoint, each with last_event: the latest
+ * event time of its clusters. since_us (INT64_MIN: any) keeps the trends
+ * whose last_event is at or after it. */
+store_rc_t store_trends_json(store_t *s, int64_t since_us, char **out, char *err, size_t errlen);
 
 /* What the report charts, as one JSON object (caller frees with free()),
  * over the UTC days from window_s before the latest cluster activity to it:

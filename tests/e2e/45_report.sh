@@ -37,6 +37,22 @@ n=$(psql_q "SELECT count(*) FROM events WHERE id LIKE 'hostile-%'")
 eval "$(consumer_cmd) trends --json" >"$T/trends.json" 2>"$T/trends.log" ||
   fail "trends --json" "$(tail -n 2 "$T/trends.log")"
 
+# trends --since: kept are the trends whose latest event is at or after T.
+LAST=$(/usr/bin/python3 -c 'import json,sys; print(max((t["last_event"] for t in json.load(open(sys.argv[1]))), default=""))' "$T/trends.json")
+LAST_TS=$(psql_q "SELECT to_char('$LAST'::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+AFTER_TS=$(psql_q "SELECT to_char('$LAST'::timestamptz AT TIME ZONE 'UTC' + interval '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+n_at=$(eval "$(consumer_cmd) trends --json --since $LAST_TS" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+n_after=$(eval "$(consumer_cmd) trends --json --since $AFTER_TS" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "${n_at:-0}" -ge 1 ] && [ "$n_after" = 0 ] &&
+  pass "trends --since: $n_at trend(s) with an event at $LAST_TS, none after it" ||
+  fail "trends --since" "at $LAST_TS: ${n_at:-?}, a second later: ${n_after:-?}"
+n_rel=$(eval "$(consumer_cmd) trends --json --since 1h" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n_rel" = 0 ] && pass "trends --since 1h: the 2024 corpus has no trend in the last hour" ||
+  fail "trends --since 1h" "${n_rel:-?} trends"
+eval "$(consumer_cmd) trends --since yesterday" >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && pass "trends --since with a bad value: usage error" || fail "trends --since bad" "exit $rc"
+
 H="$T/report.html"
 eval "$(consumer_cmd) report --html $H" 2>"$T/report.log"
 rc=$?

@@ -76,8 +76,9 @@ typedef struct {
 
 #define KNOB(f, d) {#f, d, offsetof(cluster_config_t, f)}
 static const knob_t knobs[] = {
-    KNOB(assign_threshold, 1), KNOB(merge_threshold, 1), KNOB(size_prior, 1), KNOB(title_weight, 1),
-    KNOB(body_weight, 1),      KNOB(entity_weight, 1),   KNOB(bigram_weight, 1),
+    KNOB(assign_threshold, 1), KNOB(merge_threshold, 1), KNOB(centroid_power, 1),
+    KNOB(size_prior, 1),       KNOB(title_weight, 1),    KNOB(body_weight, 1),
+    KNOB(entity_weight, 1),    KNOB(bigram_weight, 1),
     KNOB(max_body_tokens, 0),  KNOB(max_terms, 0),       KNOB(index_terms, 0),
     KNOB(query_terms, 0),      KNOB(max_postings, 0),    KNOB(max_candidates, 0),
 };

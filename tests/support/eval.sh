@@ -3,9 +3,11 @@
 # labelled events of FILE ({"id", "title", "text", "published_at", "source",
 # "gold_cluster"}) are produced to the mock cluster, consumed into a
 # throwaway PostgreSQL by INSTANCES consumers in one group (default 1; one
-# partition then, so the order is the file's), and the clusters read back
+# partition then, so the order is the file's; else 2 per instance), and the clusters read back
 # from the events table are scored by cluster_eval --score. PRED, when
-# given, keeps the assignment ({"id", "cluster"} per line).
+# given, keeps the assignment ({"id", "cluster"} per line). PARTITIONS
+# (environment) sets the topic's partition count, e.g. to compare 1 and 3
+# instances on the same stream.
 set -u
 FILE=$1
 INSTANCES=${2:-1}
@@ -18,6 +20,7 @@ FAILED=0
 pg_start
 PARTS=1
 [ "$INSTANCES" -gt 1 ] && PARTS=$((INSTANCES * 2))
+PARTS=${PARTITIONS:-$PARTS}
 mock_start --brokers 1 --topic eval:$PARTS --topic eval.dlq:1
 "$BIN/shoal-consumer" migrate --db "$DB" 2>"$T/migrate.log" || { cat "$T/migrate.log" >&2; exit 1; }
 

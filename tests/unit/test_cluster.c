@@ -118,15 +118,31 @@ static void test_time_window(void)
     ASSERT_INT_EQ(st.docs, 3);
     ASSERT_INT_EQ(st.last_seen_us, T0 + HOUR);
 
-    /* idle longer than the window (3 days): closed, not joined, dropped */
+    /* idle longer than the window (3 days) before the event: closed for it */
     ASSERT_INT_EQ(add(e, "v4", "Iceland volcano erupts again, flights grounded", T0 + 80 * HOUR, &r), 0);
     ASSERT_INT_EQ(r.created, 1);
     ASSERT_TRUE(r.cluster_id != first);
-    ASSERT_INT_EQ(cluster_engine_get(e, first, &st), -1);
-    ASSERT_INT_EQ(cluster_engine_active(e), 1);
+    int64_t second = r.cluster_id;
     /* within the window of the new cluster: joins it */
     ASSERT_INT_EQ(add(e, "v5", "Iceland volcano: flights grounded again", T0 + 90 * HOUR, &r), 0);
-    ASSERT_INT_EQ(r.created, 0);
+    ASSERT_INT_EQ(r.cluster_id, second);
+    /* a late event (published long before the clock, as from a partition
+     * consumed behind the others) still joins the cluster of its time */
+    ASSERT_INT_EQ(add(e, "v6", "Volcano erupts in Iceland, flights grounded across Europe", T0 + 2 * HOUR, &r), 0);
+    ASSERT_INT_EQ(r.cluster_id, first);
+    /* (the late event bridged the two: they may have merged) */
+    ASSERT_INT_EQ(cluster_engine_get(e, first, &st), 0);
+    /* once the last 1024 events are all past its window, the cluster
+     * leaves memory */
+    for (int i = 0; i < 2100; i++) {
+        char id[32], text[64];
+        snprintf(id, sizeof id, "filler-%d", i);
+        snprintf(text, sizeof text, "unrelated%d story%d", i, i);
+        ASSERT_INT_EQ(add(e, id, text, T0 + 100 * HOUR + i * (150 * HOUR / 2100), &r), 0);
+    }
+    ASSERT_INT_EQ(cluster_engine_get(e, first, &st), -1);
+    ASSERT_INT_EQ(cluster_engine_get(e, second, &st), -1);
+    ASSERT_TRUE(cluster_engine_active(e) < 2100);
     cluster_engine_destroy(e);
 }
 
