@@ -151,12 +151,12 @@ static const char *value_problem(const cfg_def_t *d, const char *value)
 int config_set(config_t *c, const char *name, const char *value, const char *origin, char *err,
                size_t errlen)
 {
-    if (strncmp(name, "kafka.", 6) == 0) {
+    long i = find(name);
+    if (i < 0 && strncmp(name, "kafka.", 6) == 0) { /* kafka.timeout.ms is a setting */
         char kv[4096];
         snprintf(kv, sizeof(kv), "%s=%s", name + 6, value);
         return config_add_kafka(c, kv, err, errlen);
     }
-    long i = find(name);
     if (i < 0) {
         snprintf(err, errlen, "%s: unknown setting \"%s\"", origin, name);
         return -1;
