@@ -150,12 +150,12 @@ static const char *value_problem(const cfg_def_t *d, const char *value)
 int config_set(config_t *c, const char *name, const char *value, const char *origin, char *err,
                size_t errlen)
 {
-    if (strncmp(name, "kafka.", 6) == 0) {
+    long i = find(name);
+    if (i < 0 && strncmp(name, "kafka.", 6) == 0) { /* kafka.timeout.ms is a setting */
         char kv[4096];
         snprintf(kv, sizeof(kv), "%s=%s", name + 6, value);
         return config_add_kafka(c, kv, err, errlen);
     }
-    long i = find(name);
     if (i < 0) {
         snprintf(err, errlen, "%s: unknown setting \"%s\"", origin, name);
         return -1;
@@ -369,17 +369,27 @@ int config_key_is_secret(const char *key)
            strstr(key, "token") || strstr(key, "api.key") || strstr(key, "sasl.oauthbearer.config");
 }
 
+/* A value as it may be shown: secrets masked. */
+static const char *shown(size_t i, const config_t *c)
+{
+    const char *v = c->vals[i].value ? c->vals[i].value : "";
+    return config_table[i].type == CFG_SECRET && *v ? "***" : v;
+}
+
+static const char *kafka_shown(const char *key, const char *val)
+{
+    return config_key_is_secret(key) ? "***" : val;
+}
+
 void config_dump(const config_t *c, FILE *out)
 {
     for (size_t i = 0; i < config_table_len; i++) {
         if (!(config_table[i].programs & c->program)) continue;
-        const char *v = c->vals[i].value ? c->vals[i].value : "";
-        fprintf(out, "%s = %s  # %s\n", config_table[i].name,
-                config_table[i].type == CFG_SECRET && *v ? "***" : v, c->vals[i].origin);
+        fprintf(out, "%s = %s  # %s\n", config_table[i].name, shown(i, c), c->vals[i].origin);
     }
     for (size_t i = 0; i < c->kafka_n; i++)
         fprintf(out, "kafka.%s = %s  # -X\n", c->kafka_keys[i],
-                config_key_is_secret(c->kafka_keys[i]) ? "***" : c->kafka_vals[i]);
+                kafka_shown(c->kafka_keys[i], c->kafka_vals[i]));
 }
 
 void config_print_reference(FILE *out)
@@ -432,4 +442,97 @@ int config_load_with_flags(config_t *c, const char *path, const config_flag_t *f
     for (size_t i = 0; i < n; i++)
         if (config_apply_flag(c, flags[i].name, flags[i].value, err, errlen) != 0) return -1;
     return 0;
+}
+
+/* The logger's level and format as c says (config_set() switches them as it
+ * goes, also while a reload reads sources it may then reject). */
+static void apply_logger(const config_t *c)
+{
+    log_level_t lv;
+    log_format_t f;
+    if (log_parse_level(config_str(c, "log.level"), &lv) == 0) log_set_level(lv);
+    if (log_parse_format(config_str(c, "log.format"), &f) == 0) log_set_format(f);
+}
+
+/* The effective value of a librdkafka property (the last one given wins),
+ * or NULL. */
+static const char *kafka_value(const config_t *c, const char *key)
+{
+    for (size_t i = c->kafka_n; i-- > 0;)
+        if (strcmp(c->kafka_keys[i], key) == 0) return c->kafka_vals[i];
+    return NULL;
+}
+
+/* Warns about each librdkafka property whose effective value differs
+ * between the running and the re-read configuration; returns how many. */
+static size_t kafka_changes(const config_t *running, const config_t *fresh)
+{
+    size_t n = 0;
+    for (int removed = 0; removed < 2; removed++) {
+        const config_t *a = removed ? running : fresh, *b = removed ? fresh : running;
+        for (size_t i = 0; i < a->kafka_n; i++) {
+            const char *key = a->kafka_keys[i], *va = a->kafka_vals[i];
+            if (kafka_value(a, key) != va) continue; /* overridden by a later one */
+            const char *vb = kafka_value(b, key);
+            if (removed ? vb != NULL : vb && strcmp(va, vb) == 0) continue;
+            const char *was = removed ? va : vb, *now = removed ? NULL : va;
+            char name[300];
+            snprintf(name, sizeof(name), "kafka.%s", key);
+            log_kv(LOG_WARN, "setting changed but needs a restart; keeping the running value",
+                   "setting", name, "running", was ? kafka_shown(key, was) : "(unset)", "new",
+                   now ? kafka_shown(key, now) : "(unset)", NULL);
+            n++;
+        }
+    }
+    return n;
+}
+
+int config_reload(config_t *c, const char *path, const config_flag_t *flags, size_t n,
+                  config_reload_t *out, char *err, size_t errlen)
+{
+    *out = (config_reload_t){0, 0};
+    config_t *fresh = config_new(c->program);
+    if (!fresh) {
+        snprintf(err, errlen, "out of memory");
+    } else if (config_load_with_flags(fresh, path, flags, n, err, errlen) == 0) {
+        /* While the changes are logged, the more verbose of the two levels
+         * holds, so a change of log.level itself is seen either way. */
+        apply_logger(c);
+        log_level_t was, now;
+        if (log_parse_level(config_str(c, "log.level"), &was) == 0 &&
+            log_parse_level(config_str(fresh, "log.level"), &now) == 0 && now < was)
+            log_set_level(now);
+        for (size_t i = 0; i < config_table_len; i++) {
+            const cfg_def_t *d = &config_table[i];
+            if (!(d->programs & c->program)) continue;
+            if (strcmp(config_str(c, d->name), config_str(fresh, d->name)) == 0) {
+                if (d->reloadable) /* same value, maybe from another source now */
+                    snprintf(c->vals[i].origin, sizeof(c->vals[i].origin), "%s", fresh->vals[i].origin);
+                continue;
+            }
+            if (!d->reloadable) {
+                log_kv(LOG_WARN, "setting changed but needs a restart; keeping the running value",
+                       "setting", d->name, "running", shown(i, c), "new", shown(i, fresh), NULL);
+                out->restart++;
+                continue;
+            }
+            log_kv(LOG_INFO, "setting reloaded", "setting", d->name, "old", shown(i, c), "new",
+                   shown(i, fresh), "origin", fresh->vals[i].origin, NULL);
+            set_value(&c->vals[i], fresh->vals[i].value, fresh->vals[i].origin);
+            out->applied++;
+        }
+        out->restart += kafka_changes(c, fresh);
+        char a[24], r[24];
+        snprintf(a, sizeof(a), "%zu", out->applied);
+        snprintf(r, sizeof(r), "%zu", out->restart);
+        log_kv(LOG_INFO, "configuration reloaded", "applied", a, "need_restart", r, NULL);
+        apply_logger(c);
+        config_destroy(fresh);
+        return 0;
+    }
+    config_destroy(fresh);
+    apply_logger(c);
+    log_kv(LOG_ERROR, "configuration reload failed; keeping the running configuration", "error",
+           err, NULL);
+    return -1;
 }

@@ -73,6 +73,25 @@ typedef struct {
 int config_load_with_flags(config_t *c, const char *path, const config_flag_t *flags, size_t n,
                            char *err, size_t errlen);
 
+/* What a config_reload() did. */
+typedef struct {
+    size_t applied; /* reloadable settings that changed, now in effect */
+    size_t restart; /* other settings (or librdkafka properties) that changed; not applied */
+} config_reload_t;
+
+/* SIGHUP: re-reads every source exactly as at startup, with
+ * config_load_with_flags(path, flags) into a fresh configuration (the
+ * environment is the process's own, so as at startup; the flags still win).
+ * Then, for this program's settings, each changed reloadable one is applied
+ * to c and logged once with its old and new value (masked as by
+ * config_dump()); each other change is logged as needing a restart and
+ * left as it is. When reading fails (unreadable file, unknown key as
+ * file:line, a missing secret file) c stays entirely as it was, the error
+ * is logged and returned in err, and -1 is returned. The logger's level and
+ * format follow c afterwards, either way. */
+int config_reload(config_t *c, const char *path, const config_flag_t *flags, size_t n,
+                  config_reload_t *out, char *err, size_t errlen);
+
 const char *config_str(const config_t *c, const char *name); /* never NULL */
 long config_int(const config_t *c, const char *name);
 int config_bool(const config_t *c, const char *name);

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 volatile int log_min_level = LOG_INFO;
-static log_format_t log_format = LOG_FORMAT_JSON;
+/* May be switched by a reload while other threads log: each line reads
+ * the format once, so a line is never half one format, half the other. */
+static volatile log_format_t log_format = LOG_FORMAT_JSON;
 static const char *log_component = "shoal";
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
@@ -84,9 +86,9 @@ static int needs_quotes(const char *s)
     return 0;
 }
 
-static void put_field(line_t *l, const char *key, const char *val, int first)
+static void put_field(line_t *l, log_format_t fmt, const char *key, const char *val, int first)
 {
-    if (log_format == LOG_FORMAT_JSON) {
+    if (fmt == LOG_FORMAT_JSON) {
         put_str(l, first ? "\"" : ",\"");
         put_escaped(l, key);
         put_str(l, "\":\"");
@@ -114,24 +116,25 @@ static void log_emit(log_level_t lvl, const char *msg, va_list *kv)
     struct tm tm;
     char tbuf[40];
 
+    log_format_t fmt = log_format;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(tbuf + n, sizeof(tbuf) - n, ".%03ldZ", ts.tv_nsec / 1000000);
 
-    if (log_format == LOG_FORMAT_JSON) put_str(&l, "{");
-    put_field(&l, "ts", tbuf, 1);
-    put_field(&l, "level", level_names[lvl], 0);
-    put_field(&l, "component", log_component, 0);
-    put_field(&l, "msg", msg, 0);
+    if (fmt == LOG_FORMAT_JSON) put_str(&l, "{");
+    put_field(&l, fmt, "ts", tbuf, 1);
+    put_field(&l, fmt, "level", level_names[lvl], 0);
+    put_field(&l, fmt, "component", log_component, 0);
+    put_field(&l, fmt, "msg", msg, 0);
     if (kv) {
         const char *k;
         while ((k = va_arg(*kv, const char *)) != NULL) {
             const char *v = va_arg(*kv, const char *);
-            put_field(&l, k, v, 0);
+            put_field(&l, fmt, k, v, 0);
         }
     }
-    if (log_format == LOG_FORMAT_JSON) put_str(&l, "}");
+    if (fmt == LOG_FORMAT_JSON) put_str(&l, "}");
     l.buf[l.len++] = '\n';
 
     /* One write per line; retry only on EINTR so a line is never split by

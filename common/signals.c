@@ -8,6 +8,7 @@
 #include "log.h"
 
 volatile sig_atomic_t signal_shutdown = 0;
+volatile sig_atomic_t signal_reload = 0;
 
 static void on_signal(int sig)
 {
@@ -21,6 +22,12 @@ static void on_signal(int sig)
     signal_shutdown = sig;
 }
 
+static void on_hangup(int sig)
+{
+    (void)sig;
+    signal_reload = 1;
+}
+
 int signals_install(void)
 {
     struct sigaction sa;
@@ -28,6 +35,10 @@ int signals_install(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0) return -1;
+    sa.sa_handler = on_hangup;
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGHUP, &sa, NULL) != 0) return -1;
+    sa.sa_flags = 0;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);
 }

@@ -5,6 +5,13 @@
  * with write(2) and calls _exit(EXIT_SECOND_SIGNAL), both async-signal-safe.
  * Nothing in a handler takes a lock or touches stdio.
  *
+ * SIGHUP only sets signal_reload. A program with settings to reload reads
+ * and clears it between units of work (the consumer between batches, never
+ * inside a flush); the others never read it, which makes SIGHUP harmless
+ * instead of its default action, termination. Its handler restarts
+ * interrupted system calls (SA_RESTART) so a reload request does not cut
+ * short a blocking read.
+ *
  * The shutdown watchdog bounds a graceful shutdown: once armed, a thread
  * waits for the deadline and, if the process is still running, logs why and
  * _exit()s with EXIT_SHUTDOWN_TIMEOUT, so a hung call cannot outlive the
@@ -27,8 +34,9 @@ enum {
 };
 
 extern volatile sig_atomic_t signal_shutdown; /* 0, or the first signal number */
+extern volatile sig_atomic_t signal_reload;   /* 1 after SIGHUP until the reader clears it */
 
-/* Installs the handlers for SIGTERM and SIGINT and ignores SIGPIPE. */
+/* Installs the handlers for SIGTERM, SIGINT and SIGHUP and ignores SIGPIPE. */
 int signals_install(void);
 
 /* Arms the watchdog: exit(EXIT_SHUTDOWN_TIMEOUT) after timeout_ms unless

@@ -57,6 +57,12 @@ typedef struct {
     long observed_at;              /* last observe_loop() that did its work */
     char instance[300];
     uint64_t seed;
+    /* The sources as at startup, read again on SIGHUP (reload_settings()),
+     * and the loop's reloadable settings as now in effect. */
+    const char *config_path;
+    const config_flag_t *flags;
+    size_t n_flags;
+    long batch_size, batch_ms, trend_ms;
 } consumer_t;
 
 static long now_ms(void)
@@ -255,15 +261,38 @@ static void settle_after_flush(consumer_t *c)
     c->n_held = 0;
 }
 
+/* The loop's reloadable settings, read at the start and after each reload. */
+static void read_loop_settings(consumer_t *c)
+{
+    c->batch_size = config_int(c->cfg, "batch.size");
+    c->batch_ms = config_int(c->cfg, "batch.timeout.ms");
+    c->trend_ms = config_int(c->cfg, "trend.refresh.ms");
+}
+
+/* After SIGHUP, from the main loop or between flush retries, never inside a
+ * flush: config_reload() applies the changed reloadable settings, or keeps
+ * everything when the sources cannot be read. A batch being filled keeps
+ * its deadline; retry.backoff.* are read at each retry. */
+static void reload_settings(consumer_t *c)
+{
+    signal_reload = 0;
+    config_reload_t r;
+    char err[512];
+    if (config_reload(c->cfg, c->config_path, c->flags, c->n_flags, &r, err, sizeof(err)) == 0 &&
+        r.applied)
+        read_loop_settings(c);
+}
+
 /* Flushes until durable, pausing the partitions between attempts while
  * still polling (so the group sees us alive). Gives up only when asked to
  * stop (returns -1), never by dead-lettering. */
 static int flush_until_durable(consumer_t *c, long give_up_at)
 {
     for (int attempt = 0;; attempt++) {
-        char err[512];
+        char err[512], n[24];
         batch_offsets_t out;
         double t0 = metrics_now_s();
+        snprintf(n, sizeof(n), "%zu", batch_count(c->batch));
         c->in_flush = 1;
         int ok = batch_flush(c->batch, &out, err, sizeof(err)) == 0;
         c->in_flush = 0;
@@ -276,6 +305,7 @@ static int flush_until_durable(consumer_t *c, long give_up_at)
             source_resume(c->source);
             httpd_set_transient_fault(c->http, 0);
             if (attempt > 0) log_kv(LOG_INFO, "recovered from a transient failure", NULL);
+            log_kv(LOG_DEBUG, "batch persisted", "messages", n, NULL);
             return 0;
         }
         metrics_add(METRIC_BATCH_RETRIES, NULL, 1);
@@ -290,6 +320,7 @@ static int flush_until_durable(consumer_t *c, long give_up_at)
         while (now_ms() < until) {
             if ((give_up_at == 0 && signal_shutdown) || (give_up_at && now_ms() >= give_up_at))
                 return -1;
+            if (signal_reload) reload_settings(c);
             rd_kafka_message_t *m = source_poll(c->source, 100);
             if (m) batch_add(c->batch, m);
             observe_loop(c);
@@ -361,16 +392,15 @@ static void log_progress(consumer_t *c)
 
 static int run_loop(consumer_t *c, int drain)
 {
-    long batch_size = config_int(c->cfg, "batch.size");
-    long batch_ms = config_int(c->cfg, "batch.timeout.ms");
+    read_loop_settings(c);
     long idle_ms = config_int(c->cfg, "drain.idle.ms");
-    long trend_ms = config_int(c->cfg, "trend.refresh.ms");
     uint64_t trended_at = 0; /* persisted count when trends were last computed */
     long last_trend = now_ms();
     long batch_deadline = 0, last_activity = now_ms(), last_progress = now_ms();
     char err[512];
     for (;;) {
         if (signal_shutdown) return -1;
+        if (signal_reload) reload_settings(c);
         if (source_fatal(c->source, err, sizeof(err))) {
             log_kv(LOG_FATAL, "kafka client failed fatally", "error", err, NULL);
             return EXIT_FAILURE_RUNTIME;
@@ -382,15 +412,15 @@ static int run_loop(consumer_t *c, int drain)
         observe_loop(c);
         now = now_ms();
         if (m) {
-            if (batch_count(c->batch) == 0) batch_deadline = now + batch_ms;
+            if (batch_count(c->batch) == 0) batch_deadline = now + c->batch_ms;
             batch_add(c->batch, m);
             last_activity = now;
         }
         size_t n = batch_count(c->batch);
-        if (n > 0 && ((long)n >= batch_size || now >= batch_deadline)) {
+        if (n > 0 && ((long)n >= c->batch_size || now >= batch_deadline)) {
             if (flush_until_durable(c, 0) != 0) return -1;
         }
-        if (batch_count(c->batch) == 0 && now - last_trend >= trend_ms &&
+        if (batch_count(c->batch) == 0 && now - last_trend >= c->trend_ms &&
             batch_stats(c->batch)->persisted != trended_at) {
             compute_trends(c);
             trended_at = batch_stats(c->batch)->persisted;
@@ -691,10 +721,6 @@ static int cmd_migrate(consumer_t *c)
     }
 }
 
-typedef struct {
-    const char *name, *value;
-} pending_t;
-
 int main(int argc, char **argv)
 {
     log_set_component("consumer");
@@ -717,7 +743,7 @@ int main(int argc, char **argv)
         {"reextract", no_argument, 0, 'E'},     {"since", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     replay_opts_t replay = {0};
-    pending_t pend[argc > 0 ? argc : 1];
+    config_flag_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL, *html = NULL;
     int drain = 0, dump = 0, json = 0, o;
@@ -725,15 +751,15 @@ int main(int argc, char **argv)
     char err[512];
     while ((o = getopt_long(argc, argv, "b:t:g:X:hV", opts, NULL)) != -1) {
         switch (o) {
-        case 'b': pend[np++] = (pending_t){"brokers", optarg}; break;
-        case 't': pend[np++] = (pending_t){"topics", optarg}; break;
-        case 'g': pend[np++] = (pending_t){"group", optarg}; break;
-        case 'D': pend[np++] = (pending_t){"db", optarg}; break;
-        case 'L': pend[np++] = (pending_t){"log.level", optarg}; break;
-        case 'X': pend[np++] = (pending_t){NULL, optarg}; break;
-        case 's': pend[np++] = (pending_t){"", optarg}; break;
+        case 'b': pend[np++] = (config_flag_t){"brokers", optarg}; break;
+        case 't': pend[np++] = (config_flag_t){"topics", optarg}; break;
+        case 'g': pend[np++] = (config_flag_t){"group", optarg}; break;
+        case 'D': pend[np++] = (config_flag_t){"db", optarg}; break;
+        case 'L': pend[np++] = (config_flag_t){"log.level", optarg}; break;
+        case 'X': pend[np++] = (config_flag_t){NULL, optarg}; break;
+        case 's': pend[np++] = (config_flag_t){"", optarg}; break;
         case 'd': drain = 1; break;
-        case 'E': pend[np++] = (pending_t){"extract.reextract", "true"}; break;
+        case 'E': pend[np++] = (config_flag_t){"extract.reextract", "true"}; break;
         case 'J': json = 1; break;
         case 'S':
             if (parse_since(optarg, &since_us) != 0)
@@ -775,33 +801,13 @@ int main(int argc, char **argv)
     c.cfg = config_new(CFG_CONSUMER);
     if (!c.cfg) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     int rc = EXIT_OK;
-    if (config_load_sources(c.cfg, config_path, err, sizeof(err)) != 0) {
+    if (config_load_with_flags(c.cfg, config_path, pend, np, err, sizeof(err)) != 0) {
         rc = finish(EXIT_USAGE, err);
         goto out;
     }
-    for (size_t i = 0; i < np; i++) {
-        int r;
-        if (!pend[i].name) {
-            r = config_add_kafka(c.cfg, pend[i].value, err, sizeof(err));
-        } else if (!*pend[i].name) {
-            char kv[1024];
-            snprintf(kv, sizeof(kv), "%s", pend[i].value);
-            char *eq = strchr(kv, '=');
-            if (!eq) {
-                snprintf(err, sizeof(err), "--set expects key=value");
-                r = -1;
-            } else {
-                *eq = '\0';
-                r = config_set(c.cfg, kv, eq + 1, "flag", err, sizeof(err));
-            }
-        } else {
-            r = config_set(c.cfg, pend[i].name, pend[i].value, "flag", err, sizeof(err));
-        }
-        if (r != 0) {
-            rc = finish(EXIT_USAGE, err);
-            goto out;
-        }
-    }
+    c.config_path = config_path;
+    c.flags = pend;
+    c.n_flags = np;
     if (dump) {
         config_dump(c.cfg, stdout);
         goto out;

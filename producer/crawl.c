@@ -139,6 +139,10 @@ typedef struct {
     size_t nhosts;
     seen_t seen;
     uint64_t seed;
+    /* the settings' sources, read again on SIGHUP (log.level, log.format) */
+    const char *config_path;
+    config_flag_t *flags;
+    size_t n_flags;
     /* the cycle's counters */
     unsigned long polled, fresh, not_modified, failed, rejected;
 } crawl_t;
@@ -292,12 +296,19 @@ static int save_state(crawl_t *c)
 
 /* ---- Waiting ------------------------------------------------------------ */
 
-/* Sleeps until the monotonic deadline, serving delivery reports; returns
- * early (-1) on a shutdown signal. */
+/* Sleeps until the monotonic deadline, serving delivery reports and
+ * reloading the settings after SIGHUP; returns early (-1) on a shutdown
+ * signal. */
 static int wait_until(crawl_t *c, long long deadline_ms)
 {
     for (;;) {
         if (signal_shutdown) return -1;
+        if (signal_reload) {
+            signal_reload = 0;
+            config_reload_t r;
+            char err[512];
+            config_reload(c->cfg, c->config_path, c->flags, c->n_flags, &r, err, sizeof err);
+        }
         long long left = deadline_ms - http_monotonic_ms();
         if (left <= 0) return 0;
         rd_kafka_poll(c->rk, (int)(left < 100 ? left : 100));
@@ -529,9 +540,13 @@ static int parse_args(crawl_t *c, int argc, char **argv, char *err, size_t errle
         {"topic", required_argument, 0, 't'},      {"set", required_argument, 0, 's'},
         {"config", required_argument, 0, 'c'},     {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    config_flag_t pend[argc > 0 ? argc : 1];
+    c->flags = malloc((size_t)(argc > 0 ? argc : 1) * sizeof(*c->flags));
+    if (!c->flags) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    config_flag_t *pend = c->flags;
     size_t np = 0;
-    const char *config_path = NULL;
     long long v;
     int o;
     optind = 1;
@@ -566,7 +581,7 @@ static int parse_args(crawl_t *c, int argc, char **argv, char *err, size_t errle
         case 't': pend[np].name = "topics"; pend[np++].value = optarg; break;
         case 'X': pend[np].name = NULL; pend[np++].value = optarg; break;
         case 's': pend[np].name = ""; pend[np++].value = optarg; break;
-        case 'c': config_path = optarg; break;
+        case 'c': c->config_path = optarg; break;
         case 'h': usage(stdout); return 1;
         default: bad = "unknown option or missing value"; break;
         }
@@ -583,7 +598,8 @@ static int parse_args(crawl_t *c, int argc, char **argv, char *err, size_t errle
         snprintf(err, errlen, "--sources FILE is required");
         return -1;
     }
-    if (config_load_with_flags(c->cfg, config_path, pend, np, err, errlen) != 0) return -1;
+    c->n_flags = np;
+    if (config_load_with_flags(c->cfg, c->config_path, pend, np, err, errlen) != 0) return -1;
     c->topic = config_str(c->cfg, "topics");
     if (!*c->topic || strchr(c->topic, ',')) {
         snprintf(err, errlen, "-t must name one topic");
@@ -692,6 +708,7 @@ out:
     free(c.src);
     free(c.hosts);
     seen_free(&c.seen);
+    free(c.flags);
     config_destroy(c.cfg);
     return rc;
 }
