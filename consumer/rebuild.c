@@ -1,0 +1,174 @@
+#include "rebuild.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "log.h"
+#include "signals.h"
+#include "trend_update.h"
+
+typedef struct {
+    event_t ev;              /* only the id: what the store rows need */
+    cJSON *extraction;       /* owned */
+    char *extraction_json;   /* owned */
+    cluster_term_t *terms;   /* owned (cluster_top_terms) */
+    size_t n_terms;
+} slot_t;
+
+typedef struct {
+    const rebuild_opts_t *o;
+    rebuild_stats_t *st;
+    cluster_engine_t *engine;
+    slot_t *slots;
+    store_row_t *rows;
+    cluster_merge_t *merges;
+    size_t n_merges, merges_cap;
+} rebuild_t;
+
+static void slots_clear(slot_t *sl, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON_Delete(sl[i].extraction);
+        cJSON_free(sl[i].extraction_json);
+        cluster_terms_free(sl[i].terms, sl[i].n_terms);
+        memset(&sl[i], 0, sizeof(sl[i]));
+    }
+}
+
+/* The extraction the event keeps: the built-in extractor's again for events
+ * it extracted, the stored one for any other extractor's (paid work). */
+static cJSON *extraction_for(rebuild_t *r, const store_stored_event_t *e, char *err, size_t errlen)
+{
+    int builtin = !e->extracted_by || strcmp(e->extracted_by, "builtin") == 0;
+    cJSON *stored = e->extraction_json ? cJSON_Parse(e->extraction_json) : NULL;
+    if (!builtin) {
+        if (!stored) snprintf(err, errlen, "event %s: stored extraction unreadable", e->id);
+        else r->st->kept++;
+        return stored;
+    }
+    cJSON *repo = e->repo_json ? cJSON_Parse(e->repo_json) : NULL;
+    cJSON *tags = e->tags_json ? cJSON_Parse(e->tags_json) : NULL;
+    extract_input_t in = {strcmp(e->kind, "repo_event") == 0 ? EVENT_REPO : EVENT_ARTICLE,
+                          e->title, e->body, e->source, e->lang, repo, tags};
+    char xe[256];
+    cJSON *x = extractor_run(r->o->extractor, &in, xe, sizeof(xe));
+    cJSON_Delete(repo);
+    cJSON_Delete(tags);
+    if (x) {
+        cJSON_Delete(stored);
+        r->st->reextracted++;
+        return x;
+    }
+    /* The event was stored, so it was extracted once: keep that rather
+     * than lose the event's tags and facts to a new failure. */
+    log_kv(LOG_WARN, "built-in extraction failed; keeping the stored one", "event_id", e->id, "error", xe, NULL);
+    r->st->extract_failed++;
+    if (!stored) snprintf(err, errlen, "event %s: extraction failed (%s) and none stored", e->id, xe);
+    return stored;
+}
+
+/* One page through extraction and clustering, in order, then one write.
+ * Like the consumer's batch: events of the page already placed in a cluster
+ * that is merged away follow the survivor, and merges go after the rows. */
+static int rebuild_page(rebuild_t *r, const store_stored_event_t *evs, size_t n, char *err, size_t errlen)
+{
+    r->n_merges = 0;
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        const store_stored_event_t *e = &evs[i];
+        slot_t *sl = &r->slots[i];
+        snprintf(sl->ev.id, sizeof(sl->ev.id), "%s", e->id);
+        if (!(sl->extraction = extraction_for(r, e, err, errlen))) goto out;
+        sl->extraction_json = cJSON_PrintUnformatted(sl->extraction);
+        if (!sl->extraction_json) goto oom;
+        const cJSON *by = cJSON_GetObjectItemCaseSensitive(sl->extraction, "extracted_by");
+        const cJSON *ver = cJSON_GetObjectItemCaseSensitive(sl->extraction, "extractor_version");
+        const char *names[64];
+        size_t nn = extraction_entity_names(sl->extraction, names, 64);
+        cluster_doc_t doc = {e->id, e->title, e->body, e->lang, names, nn, e->published_us};
+        cluster_result_t res;
+        if (cluster_engine_add(r->engine, &doc, &res, err, errlen) != 0) goto out;
+        if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &sl->terms, &sl->n_terms) != 0) goto oom;
+        r->st->clusters += res.created ? 1 : 0;
+        r->rows[i] = (store_row_t){.ev = &sl->ev,
+                                   .extraction_json = sl->extraction_json,
+                                   .extracted_by = cJSON_IsString(by) ? by->valuestring : "builtin",
+                                   .extractor_version = cJSON_IsString(ver) ? ver->valuestring
+                                                                            : EXTRACTOR_BUILTIN_VERSION,
+                                   .cluster_id = res.cluster_id,
+                                   .cluster_terms = sl->terms,
+                                   .n_cluster_terms = sl->n_terms};
+        for (size_t m = 0; m < res.n_merges; m++) {
+            if (cluster_merges_append(&r->merges, &r->n_merges, &r->merges_cap, res.merges[m]) != 0) goto oom;
+            for (size_t j = 0; j <= i; j++)
+                if (r->rows[j].cluster_id == res.merges[m].from) r->rows[j].cluster_id = res.merges[m].into;
+        }
+    }
+    r->st->merges += r->n_merges;
+    r->st->events += n;
+    store_cluster_ops_t ops = {r->merges, r->n_merges, r->o->instance};
+    rc = store_rebuild_write(r->o->store, r->rows, n, &ops, err, errlen) == STORE_OK ? 0 : -1;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    slots_clear(r->slots, n);
+    return rc;
+}
+
+int rebuild_run(const rebuild_opts_t *o, rebuild_stats_t *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof(*st));
+    rebuild_t r = {o, st, NULL, NULL, NULL, NULL, 0, 0};
+    r.engine = cluster_engine_new(o->clusters, err, errlen);
+    r.slots = calloc(STORE_REBUILD_PAGE, sizeof(*r.slots));
+    r.rows = calloc(STORE_REBUILD_PAGE, sizeof(*r.rows));
+    if (!r.engine || !r.slots || !r.rows) {
+        if (r.engine) snprintf(err, errlen, "out of memory");
+        cluster_engine_destroy(r.engine);
+        free(r.slots);
+        free(r.rows);
+        return REBUILD_FAILED;
+    }
+    int rc = REBUILD_FAILED;
+    store_rc_t b = store_rebuild_begin(o->store, err, errlen);
+    if (b != STORE_OK) {
+        rc = b == STORE_REJECTED ? REBUILD_BUSY : REBUILD_FAILED;
+        goto done;
+    }
+    log_kv(LOG_INFO, "rebuild started: derived cluster state cleared (not yet visible)", NULL);
+    for (;;) {
+        if (signal_shutdown) {
+            snprintf(err, errlen, "interrupted by a signal");
+            goto abort;
+        }
+        store_event_page_t *page;
+        if (store_rebuild_next(o->store, &page, err, errlen) != STORE_OK) goto abort;
+        size_t n;
+        const store_stored_event_t *evs = store_event_page_rows(page, &n);
+        int prc = n ? rebuild_page(&r, evs, n, err, errlen) : 0;
+        store_event_page_free(page);
+        if (prc != 0) goto abort;
+        if (n == 0) break;
+        if (st->events % (STORE_REBUILD_PAGE * 20) == 0) {
+            char ne[24];
+            snprintf(ne, sizeof(ne), "%llu", (unsigned long long)st->events);
+            log_kv(LOG_INFO, "rebuild progress", "events", ne, NULL);
+        }
+    }
+    size_t ncl;
+    if (trend_update(o->store, o->trend_window_s, &st->trends, &ncl, err, errlen) != 0) goto abort;
+    if (store_rebuild_commit(o->store, err, errlen) != STORE_OK) goto done;
+    rc = REBUILD_OK;
+    goto done;
+abort:
+    store_rebuild_abort(o->store);
+done:
+    cluster_engine_destroy(r.engine);
+    free(r.slots);
+    free(r.rows);
+    free(r.merges);
+    return rc;
+}
