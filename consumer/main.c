@@ -89,6 +89,7 @@ static void usage(FILE *out)
             "         [--reextract]                    also extract events already stored again\n"
             "       shoal-consumer replay --rebuild    recompute extraction, clusters and trends from\n"
             "                                          the stored events (no Kafka; consumers stopped)\n"
+            "         [--reextract]                    also send LLM extractions to the LLM again\n"
             "options:\n"
             "  -b, --brokers LIST      Kafka bootstrap servers (SHOAL_BROKERS)\n"
             "  -t, --topics LIST       topics, comma-separated (SHOAL_TOPICS)\n"
@@ -692,15 +693,20 @@ static int cmd_replay(consumer_t *c, replay_opts_t *o)
 static int cmd_rebuild(consumer_t *c)
 {
     char err[700];
-    if (config_bool(c->cfg, "extract.reextract"))
-        return finish(EXIT_USAGE, "--rebuild re-runs the built-in extractor and keeps LLM extractions; "
-                                  "it does not take --reextract");
+    int reextract = config_bool(c->cfg, "extract.reextract");
+    if (reextract && !*config_str(c->cfg, "llm.url"))
+        return finish(EXIT_USAGE, "--rebuild --reextract sends LLM extractions to the LLM again and needs llm.url "
+                                  "(built-in extractions are redone anyway)");
     if (startup_database(c) != 0)
         return finish(EXIT_STARTUP, "database not reachable within startup.timeout.ms (setting db)");
     if (start_extractor(c, err, sizeof(err)) != 0) return finish(EXIT_USAGE, err);
+    if (reextract) {
+        start_llm(c);
+        if (!c->llm) return finish(EXIT_USAGE, "settings llm.*: the LLM client cannot be made");
+    }
     cluster_config_t ccfg;
     cluster_settings(c->cfg, &ccfg);
-    rebuild_opts_t o = {c->store, c->extractor, &ccfg, c->instance,
+    rebuild_opts_t o = {c->store, c->extractor, reextract ? c->llm : NULL, &ccfg, c->instance,
                         config_int(c->cfg, "trend.window.days") * 86400};
     rebuild_stats_t st;
     int rc = rebuild_run(&o, &st, err, sizeof(err));
@@ -710,15 +716,16 @@ static int cmd_rebuild(consumer_t *c)
         snprintf(e2, sizeof(e2), "rebuild failed and was rolled back: %s", err);
         return finish(EXIT_FAILURE_RUNTIME, e2);
     }
-    char a[24], b[24], k[24], f[24], cl[24], m[24], t[24];
+    char a[24], b[24], l[24], k[24], f[24], cl[24], m[24], t[24];
     snprintf(a, sizeof(a), "%llu", (unsigned long long)st.events);
     snprintf(b, sizeof(b), "%llu", (unsigned long long)st.reextracted);
+    snprintf(l, sizeof(l), "%llu", (unsigned long long)st.llm_reextracted);
     snprintf(k, sizeof(k), "%llu", (unsigned long long)st.kept);
     snprintf(f, sizeof(f), "%llu", (unsigned long long)st.extract_failed);
     snprintf(cl, sizeof(cl), "%llu", (unsigned long long)st.clusters);
     snprintf(m, sizeof(m), "%llu", (unsigned long long)st.merges);
     snprintf(t, sizeof(t), "%zu", st.trends);
-    log_kv(LOG_INFO, "rebuild committed", "events", a, "reextracted", b, "kept", k, "extract_failed", f,
+    log_kv(LOG_INFO, "rebuild committed", "events", a, "reextracted", b, "llm_reextracted", l, "kept", k, "extract_failed", f,
            "clusters", cl, "merges", m, "trends", t, NULL);
     return finish(EXIT_OK, "rebuild done");
 }

@@ -11,6 +11,8 @@
 
 typedef struct {
     event_t ev;              /* only the id: what the store rows need */
+    cJSON *repo, *tags;      /* owned: the extractors' input */
+    int to_llm;              /* an LLM extraction, to be redone (--reextract) */
     cJSON *extraction;       /* owned */
     char *extraction_json;   /* owned */
     cluster_term_t *terms;   /* owned (cluster_top_terms) */
@@ -23,6 +25,9 @@ typedef struct {
     cluster_engine_t *engine;
     slot_t *slots;
     store_row_t *rows;
+    extract_input_t *llm_in; /* the page's LLM requests ... */
+    size_t *llm_idx;         /* ... their slots ... */
+    cJSON **llm_out;         /* ... and answers */
     cluster_merge_t *merges;
     size_t n_merges, merges_cap;
 } rebuild_t;
@@ -30,6 +35,8 @@ typedef struct {
 static void slots_clear(slot_t *sl, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        cJSON_Delete(sl[i].repo);
+        cJSON_Delete(sl[i].tags);
         cJSON_Delete(sl[i].extraction);
         cJSON_free(sl[i].extraction_json);
         cluster_terms_free(sl[i].terms, sl[i].n_terms);
@@ -37,25 +44,31 @@ static void slots_clear(slot_t *sl, size_t n)
     }
 }
 
+static extract_input_t slot_input(const store_stored_event_t *e, const slot_t *sl)
+{
+    return (extract_input_t){strcmp(e->kind, "repo_event") == 0 ? EVENT_REPO : EVENT_ARTICLE,
+                             e->title, e->body, e->source, e->lang, sl->repo, sl->tags};
+}
+
 /* The extraction the event keeps: the built-in extractor's again for events
- * it extracted, the stored one for any other extractor's (paid work). */
-static cJSON *extraction_for(rebuild_t *r, const store_stored_event_t *e, char *err, size_t errlen)
+ * it extracted, the stored one for any other extractor's (paid work; with
+ * an LLM to redo it, the stored one until the LLM answers). */
+static cJSON *extraction_for(rebuild_t *r, const store_stored_event_t *e, slot_t *sl, char *err,
+                             size_t errlen)
 {
     int builtin = !e->extracted_by || strcmp(e->extracted_by, "builtin") == 0;
     cJSON *stored = e->extraction_json ? cJSON_Parse(e->extraction_json) : NULL;
+    sl->repo = e->repo_json ? cJSON_Parse(e->repo_json) : NULL;
+    sl->tags = e->tags_json ? cJSON_Parse(e->tags_json) : NULL;
     if (!builtin) {
         if (!stored) snprintf(err, errlen, "event %s: stored extraction unreadable", e->id);
+        else if (r->o->llm) sl->to_llm = 1;
         else r->st->kept++;
         return stored;
     }
-    cJSON *repo = e->repo_json ? cJSON_Parse(e->repo_json) : NULL;
-    cJSON *tags = e->tags_json ? cJSON_Parse(e->tags_json) : NULL;
-    extract_input_t in = {strcmp(e->kind, "repo_event") == 0 ? EVENT_REPO : EVENT_ARTICLE,
-                          e->title, e->body, e->source, e->lang, repo, tags};
+    extract_input_t in = slot_input(e, sl);
     char xe[256];
     cJSON *x = extractor_run(r->o->extractor, &in, xe, sizeof(xe));
-    cJSON_Delete(repo);
-    cJSON_Delete(tags);
     if (x) {
         cJSON_Delete(stored);
         r->st->reextracted++;
@@ -69,6 +82,31 @@ static cJSON *extraction_for(rebuild_t *r, const store_stored_event_t *e, char *
     return stored;
 }
 
+/* --reextract: the page's LLM extractions go through the LLM again, all at
+ * once (bounded by llm.batch.deadline.ms); one it does not answer keeps the
+ * stored extraction. */
+static void reextract_llm(rebuild_t *r, const store_stored_event_t *evs, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!r->slots[i].to_llm) continue;
+        r->llm_idx[k] = i;
+        r->llm_in[k++] = slot_input(&evs[i], &r->slots[i]);
+    }
+    if (k == 0) return;
+    llm_extract_batch(r->o->llm, r->llm_in, k, r->llm_out, 0, NULL);
+    for (size_t j = 0; j < k; j++) {
+        slot_t *sl = &r->slots[r->llm_idx[j]];
+        if (!r->llm_out[j]) {
+            r->st->kept++;
+            continue;
+        }
+        cJSON_Delete(sl->extraction);
+        sl->extraction = r->llm_out[j];
+        r->st->llm_reextracted++;
+    }
+}
+
 /* One page through extraction and clustering, in order, then one write.
  * Like the consumer's batch: events of the page already placed in a cluster
  * that is merged away follow the survivor, and merges go after the rows. */
@@ -77,10 +115,13 @@ static int rebuild_page(rebuild_t *r, const store_stored_event_t *evs, size_t n,
     r->n_merges = 0;
     int rc = -1;
     for (size_t i = 0; i < n; i++) {
+        snprintf(r->slots[i].ev.id, sizeof(r->slots[i].ev.id), "%s", evs[i].id);
+        if (!(r->slots[i].extraction = extraction_for(r, &evs[i], &r->slots[i], err, errlen))) goto out;
+    }
+    if (r->o->llm) reextract_llm(r, evs, n);
+    for (size_t i = 0; i < n; i++) {
         const store_stored_event_t *e = &evs[i];
         slot_t *sl = &r->slots[i];
-        snprintf(sl->ev.id, sizeof(sl->ev.id), "%s", e->id);
-        if (!(sl->extraction = extraction_for(r, e, err, errlen))) goto out;
         sl->extraction_json = cJSON_PrintUnformatted(sl->extraction);
         if (!sl->extraction_json) goto oom;
         const cJSON *by = cJSON_GetObjectItemCaseSensitive(sl->extraction, "extracted_by");
@@ -121,18 +162,18 @@ out:
 int rebuild_run(const rebuild_opts_t *o, rebuild_stats_t *st, char *err, size_t errlen)
 {
     memset(st, 0, sizeof(*st));
-    rebuild_t r = {o, st, NULL, NULL, NULL, NULL, 0, 0};
+    rebuild_t r = {.o = o, .st = st};
     r.engine = cluster_engine_new(o->clusters, err, errlen);
     r.slots = calloc(STORE_REBUILD_PAGE, sizeof(*r.slots));
     r.rows = calloc(STORE_REBUILD_PAGE, sizeof(*r.rows));
-    if (!r.engine || !r.slots || !r.rows) {
-        if (r.engine) snprintf(err, errlen, "out of memory");
-        cluster_engine_destroy(r.engine);
-        free(r.slots);
-        free(r.rows);
-        return REBUILD_FAILED;
-    }
+    r.llm_in = calloc(STORE_REBUILD_PAGE, sizeof(*r.llm_in));
+    r.llm_idx = calloc(STORE_REBUILD_PAGE, sizeof(*r.llm_idx));
+    r.llm_out = calloc(STORE_REBUILD_PAGE, sizeof(*r.llm_out));
     int rc = REBUILD_FAILED;
+    if (!r.engine || !r.slots || !r.rows || !r.llm_in || !r.llm_idx || !r.llm_out) {
+        if (r.engine) snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     store_rc_t b = store_rebuild_begin(o->store, err, errlen);
     if (b != STORE_OK) {
         rc = b == STORE_REJECTED ? REBUILD_BUSY : REBUILD_FAILED;
@@ -169,6 +210,9 @@ done:
     cluster_engine_destroy(r.engine);
     free(r.slots);
     free(r.rows);
+    free(r.llm_in);
+    free(r.llm_idx);
+    free(r.llm_out);
     free(r.merges);
     return rc;
 }

@@ -5,8 +5,10 @@
  *
  *   extraction  events extracted by the built-in extractor (extracted_by
  *               'builtin' or none) are extracted again; any other extraction
- *               (the LLM's, paid work) is kept as stored. Tags and facts are
- *               replaced from the extraction either way.
+ *               (the LLM's, paid work) is kept as stored, unless an LLM is
+ *               given (--reextract): then it goes through the LLM again,
+ *               and keeps the stored one where the LLM does not answer.
+ *               Tags and facts are replaced from the extraction either way.
  *   clusters    a fresh cluster engine (the caller's configuration, as the
  *               consumer builds it) sees the events in the order the
  *               consumer clusters them (batch by batch: ingested_at, then
@@ -27,11 +29,13 @@
 
 #include "cluster.h"
 #include "extract/extract.h"
+#include "extract/llm.h"
 #include "store.h"
 
 typedef struct {
     store_t *store;
     const extractor_t *extractor;
+    llm_t *llm;            /* NULL: LLM extractions are kept as stored */
     const cluster_config_t *clusters;
     const char *instance;  /* recorded on the clusters written (updated_by) */
     long trend_window_s;   /* trend.window.days in seconds */
@@ -40,6 +44,7 @@ typedef struct {
 typedef struct {
     uint64_t events;         /* events read (each exactly once) */
     uint64_t reextracted;    /* extracted again by the built-in extractor */
+    uint64_t llm_reextracted;/* extracted again by the LLM (--reextract) */
     uint64_t kept;           /* other extractions kept as stored */
     uint64_t extract_failed; /* built-in failed now; stored extraction kept */
     uint64_t clusters;       /* clusters founded */

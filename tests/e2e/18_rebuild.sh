@@ -93,6 +93,21 @@ got=$(psql_q "SELECT extracted_by || ':' || (extraction->'tags')::text || ':' ||
   fail "llm kept" "$got"
 grep -q '"kept":"1"' "$T/r4.log" && pass "one extraction kept, the rest re-extracted" || fail "kept count" "$(grep 'rebuild committed' "$T/r4.log")"
 
+# --reextract with an LLM: LLM extractions (only they) go through it again.
+rebuild --reextract 2>"$T/r4b.log"
+rc=$?
+[ $rc = 2 ] && pass "--rebuild --reextract without llm.url is a usage error" || fail "reextract usage" "exit $rc"
+fake_llm_start ok
+rebuild --reextract --set llm.url="$LLM_URL" 2>"$T/r4c.log" || fail "rebuild --reextract" "$(tail -n 2 "$T/r4c.log")"
+got=$(psql_q "SELECT extracted_by || ':' || (SELECT count(*) FROM event_tags WHERE event_id = '$llm_id' AND tag = 'from-llm')
+  FROM events WHERE id = '$llm_id'")
+reqs=$(fake_llm_stat requests)
+[ "$got" = "llm:gpt-4o-mini:0" ] && [ "$reqs" = 1 ] && grep -q '"llm_reextracted":"1"' "$T/r4c.log" &&
+  pass "--reextract: the one LLM extraction sent to the LLM again and replaced, with its tags" ||
+  fail "reextract" "$got, $reqs requests"
+[ "$(psql_q "SELECT count(*) FROM events WHERE extracted_by = 'builtin'")" = $((n_events - 1)) ] &&
+  pass "--reextract: built-in extractions stay built-in (no LLM call for them)" || fail "reextract builtin" "changed"
+
 # A failure midway rolls everything back: the database refuses new clusters.
 before=$(derived)
 psql -X -q -d shoal <<'SQL'
