@@ -32,10 +32,6 @@ typedef struct {
     size_t n_cterms;
 } item_t;
 
-/* The heaviest terms of an event's increment that are written to the
- * shared cluster state; the tail adds little and costs rows. */
-#define CLUSTER_TERMS_PER_EVENT 24
-
 struct batch {
     batch_stages_t st;
     cluster_merge_t *merges; /* engine merges not yet durable, in order */
@@ -436,23 +432,14 @@ static int stage_extract(batch_t *b, char *err, size_t errlen)
     return 0;
 }
 
-static int term_weight_desc(const void *a, const void *b)
+/* Kafka position order: topic, partition, offset. */
+static int item_position_cmp(const void *a, const void *b)
 {
-    double x = ((const cluster_term_t *)a)->weight, y = ((const cluster_term_t *)b)->weight;
-    return x < y ? 1 : x > y ? -1 : strcmp(((const cluster_term_t *)a)->term, ((const cluster_term_t *)b)->term);
-}
-
-static int remember_merge(batch_t *b, cluster_merge_t m)
-{
-    if (b->n_merges == b->merges_cap) {
-        size_t cap = b->merges_cap ? b->merges_cap * 2 : 16;
-        cluster_merge_t *n = realloc(b->merges, cap * sizeof(*n));
-        if (!n) return -1;
-        b->merges = n;
-        b->merges_cap = cap;
-    }
-    b->merges[b->n_merges++] = m;
-    return 0;
+    const rd_kafka_message_t *x = (*(item_t *const *)a)->msg, *y = (*(item_t *const *)b)->msg;
+    int t = strcmp(rd_kafka_topic_name(x->rkt), rd_kafka_topic_name(y->rkt));
+    if (t) return t;
+    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
 static void on_cluster_read(void *opaque, const cluster_state_t *st, int64_t merged_into)
@@ -488,52 +475,45 @@ static int needs_clustering(const batch_t *b)
     return 0;
 }
 
-/* Stage cluster: each event joins or founds a story cluster, in arrival
- * order. The increment (its heaviest terms) travels with the row, so the
- * shared state in PostgreSQL gets it in the same transaction. */
+/* Stage cluster: each event joins or founds a story cluster, batch after
+ * batch, and within a batch by topic, partition and offset: an order that
+ * is stored with the rows (ingested_at is one per batch), so `replay
+ * --rebuild` can repeat it (rebuild.h), and that does not depend on how
+ * fetches from several partitions interleaved. The increment (its heaviest
+ * terms) travels with the row, so the shared state in PostgreSQL gets it in
+ * the same transaction. */
 static int stage_cluster(batch_t *b, char *err, size_t errlen)
 {
+    item_t **ord = malloc((b->n ? b->n : 1) * sizeof(*ord));
+    if (!ord) goto oom;
+    for (size_t i = 0; i < b->n; i++) ord[i] = &b->items[i];
+    qsort(ord, b->n, sizeof(*ord), item_position_cmp);
     for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+        item_t *it = ord[i];
         if (it->state != ITEM_OK || it->cluster_id || it->reextract) continue;
         const char *names[64];
-        size_t nn = 0;
-        const cJSON *ents = cJSON_GetObjectItemCaseSensitive(it->extraction, "entities");
-        for (const cJSON *e = ents ? ents->child : NULL; e && nn < 64; e = e->next) {
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
-            if (cJSON_IsString(name)) names[nn++] = name->valuestring;
-        }
+        size_t nn = extraction_entity_names(it->extraction, names, 64);
         cluster_doc_t doc = {it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, nn,
                              it->ev.published_at_us};
         cluster_result_t res;
-        if (cluster_engine_add(b->st.clusters, &doc, &res, err, errlen) != 0) return -1;
-        size_t n = res.delta.n_terms;
-        cluster_term_t *t = malloc((n ? n : 1) * sizeof(*t));
-        if (!t) goto oom;
-        if (n) memcpy(t, res.delta.terms, n * sizeof(*t)); /* terms is NULL for a termless event */
-        qsort(t, n, sizeof(*t), term_weight_desc);
-        if (n > CLUSTER_TERMS_PER_EVENT) n = CLUSTER_TERMS_PER_EVENT;
-        for (size_t k = 0; k < n; k++) {
-            t[k].term = strdup(t[k].term);
-            if (!t[k].term) {
-                for (size_t j = 0; j < k; j++) free((char *)t[j].term);
-                free(t);
-                goto oom;
-            }
+        if (cluster_engine_add(b->st.clusters, &doc, &res, err, errlen) != 0) {
+            free(ord);
+            return -1;
         }
-        it->cterms = t;
-        it->n_cterms = n;
+        if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &it->cterms, &it->n_cterms) != 0) goto oom;
         it->cluster_id = res.cluster_id;
         for (size_t m = 0; m < res.n_merges; m++) {
-            if (remember_merge(b, res.merges[m]) != 0) goto oom;
+            if (cluster_merges_append(&b->merges, &b->n_merges, &b->merges_cap, res.merges[m]) != 0) goto oom;
             /* Events of this batch already placed in the absorbed cluster
              * follow it (their rows are written with the survivor's id). */
-            for (size_t j = 0; j <= i; j++)
+            for (size_t j = 0; j < b->n; j++)
                 if (b->items[j].cluster_id == res.merges[m].from) b->items[j].cluster_id = res.merges[m].into;
         }
     }
+    free(ord);
     return 0;
 oom:
+    free(ord);
     snprintf(err, errlen, "out of memory clustering");
     return -1;
 }

@@ -191,6 +191,53 @@ static uint64_t hash_id(int64_t id)
     return x ^ (x >> 31);
 }
 
+static int term_weight_desc(const void *a, const void *b)
+{
+    double x = ((const cluster_term_t *)a)->weight, y = ((const cluster_term_t *)b)->weight;
+    return x < y ? 1 : x > y ? -1 : strcmp(((const cluster_term_t *)a)->term, ((const cluster_term_t *)b)->term);
+}
+
+int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t **out, size_t *n)
+{
+    size_t k = delta->n_terms;
+    cluster_term_t *t = malloc((k ? k : 1) * sizeof(*t));
+    *out = NULL;
+    *n = 0;
+    if (!t) return -1;
+    if (k) memcpy(t, delta->terms, k * sizeof(*t)); /* terms is NULL for a termless event */
+    qsort(t, k, sizeof(*t), term_weight_desc);
+    if (k > max) k = max;
+    for (size_t i = 0; i < k; i++) {
+        t[i].term = strdup(t[i].term);
+        if (!t[i].term) {
+            cluster_terms_free(t, i);
+            return -1;
+        }
+    }
+    *out = t;
+    *n = k;
+    return 0;
+}
+
+void cluster_terms_free(cluster_term_t *terms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free((char *)terms[i].term);
+    free(terms);
+}
+
+int cluster_merges_append(cluster_merge_t **v, size_t *n, size_t *cap, cluster_merge_t m)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        cluster_merge_t *nv = realloc(*v, c * sizeof(*nv));
+        if (!nv) return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = m;
+    return 0;
+}
+
 int64_t cluster_id_for_event(const char *event_id)
 {
     sha256_t s;

@@ -165,6 +165,21 @@ int cluster_engine_add_df(cluster_engine_t *e, uint64_t n_docs, const char *cons
  * valid until the next call on the engine. Returns 0, or -1 if not cached. */
 int cluster_engine_get(cluster_engine_t *e, int64_t id, cluster_state_t *out);
 
+/* The heaviest terms of an event's increment that are written to the
+ * shared cluster state; the tail adds little and costs rows. */
+#define CLUSTER_TERMS_PER_EVENT 24
+
+/* Copies the at most max heaviest terms of delta (ties: by term), each with
+ * its own copy of the term string, into a new array (*out, *n; free with
+ * cluster_terms_free). What an event adds to the shared cluster state.
+ * Returns 0, or -1 when out of memory (*out NULL). */
+int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t **out, size_t *n);
+void cluster_terms_free(cluster_term_t *terms, size_t n);
+
+/* Appends m to a growable array of merges (*n used of *cap), e.g. those
+ * not yet written. Returns 0, or -1 when out of memory (array unchanged). */
+int cluster_merges_append(cluster_merge_t **v, size_t *n, size_t *cap, cluster_merge_t m);
+
 /* The cluster id an event id founds (what cluster_engine_add uses). */
 int64_t cluster_id_for_event(const char *event_id);
 

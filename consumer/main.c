@@ -8,6 +8,7 @@
  * old, retry transient failures with paused partitions. Every exit logs why
  * and uses a code from signals.h. */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,12 @@
 #include "notify.h"
 #include "signals.h"
 #include "source.h"
+#include "rebuild.h"
 #include "replay.h"
 #include "report.h"
 #include "store.h"
 #include "trend.h"
+#include "trend_update.h"
 #include "version.h"
 
 typedef struct {
@@ -92,6 +95,9 @@ static void usage(FILE *out)
             "       shoal-consumer replay --from-beginning | --from-timestamp T | --to-group NEW\n"
             "                                          rewind stored offsets, then reprocess (--drain)\n"
             "         [--reextract]                    also extract events already stored again\n"
+            "       shoal-consumer replay --rebuild    recompute extraction, clusters and trends from\n"
+            "                                          the stored events (no Kafka; consumers stopped)\n"
+            "         [--reextract]                    also send LLM extractions to the LLM again\n"
             "options:\n"
             "  -b, --brokers LIST      Kafka bootstrap servers (SHOAL_BROKERS)\n"
             "  -t, --topics LIST       topics, comma-separated (SHOAL_TOPICS)\n"
@@ -145,32 +151,17 @@ static void load_clusters(consumer_t *c)
  * window ending at the latest event time, and stores them. */
 static void compute_trends(consumer_t *c)
 {
-    char err[512];
-    store_trend_input_t *in = NULL;
-    long window_s = config_int(c->cfg, "trend.window.days") * 86400;
-    if (store_trend_input_load(c->store, window_s, &in, err, sizeof(err)) != STORE_OK) {
-        log_kv(LOG_WARN, "trend inputs unavailable; trends not updated", "error", err, NULL);
+    char err[700];
+    size_t nt, ncl;
+    if (trend_update(c->store, config_int(c->cfg, "trend.window.days") * 86400, &nt, &ncl, err,
+                     sizeof(err)) != 0) {
+        log_kv(LOG_WARN, "trends not updated", "error", err, NULL);
         return;
     }
-    size_t n;
-    int64_t latest;
-    const trend_cluster_t *cl = store_trend_input_clusters(in, &n, &latest);
-    trend_config_t tc;
-    trend_config_default(&tc);
-    tc.window_us = (int64_t)window_s * 1000000;
-    trend_list_t *list = NULL;
-    if (trends_compute(&tc, cl, n, latest, &list, err, sizeof(err)) != 0) {
-        log_kv(LOG_WARN, "trend computation failed", "error", err, NULL);
-    } else if (store_trends_save(c->store, list, err, sizeof(err)) != STORE_OK) {
-        log_kv(LOG_WARN, "storing trends failed", "error", err, NULL);
-    } else {
-        char nt[24], ncl[24];
-        snprintf(nt, sizeof(nt), "%zu", list->n);
-        snprintf(ncl, sizeof(ncl), "%zu", n);
-        log_kv(LOG_INFO, "trends updated", "trends", nt, "clusters", ncl, NULL);
-    }
-    trend_list_destroy(list);
-    store_trend_input_free(in);
+    char a[24], b[24];
+    snprintf(a, sizeof(a), "%zu", nt);
+    snprintf(b, sizeof(b), "%zu", ncl);
+    log_kv(LOG_INFO, "trends updated", "trends", a, "clusters", b, NULL);
 }
 
 /* Cumulative batch counters mirrored into the registry. */
@@ -528,24 +519,52 @@ static void start_fetcher(consumer_t *c)
     if (!c->fetcher) log_kv(LOG_WARN, "page fetching off", "setting", "fetch.enabled", "error", err, NULL);
 }
 
+/* The built-in extractor, as extract.taxonomy and extract.gazetteer say. */
+static int start_extractor(consumer_t *c, char *err, size_t errlen)
+{
+    const char *tax = config_str(c->cfg, "extract.taxonomy"), *gaz = config_str(c->cfg, "extract.gazetteer");
+    char e[400];
+    c->extractor = extractor_new(*tax ? tax : NULL, *gaz ? gaz : NULL, e, sizeof(e));
+    if (!c->extractor) snprintf(err, errlen, "settings extract.taxonomy/extract.gazetteer: %s", e);
+    return c->extractor ? 0 : -1;
+}
+
+/* The cluster engine's configuration from the cluster.* settings; 0 keeps
+ * the tuned default (cluster_config_default). */
+static void cluster_settings(const config_t *cfg, cluster_config_t *ccfg)
+{
+    static const struct {
+        const char *setting;
+        size_t field;
+    } tuned[] = {
+        {"cluster.threshold", offsetof(cluster_config_t, assign_threshold)},
+        {"cluster.merge.threshold", offsetof(cluster_config_t, merge_threshold)},
+        {"cluster.title.weight", offsetof(cluster_config_t, title_weight)},
+        {"cluster.entity.weight", offsetof(cluster_config_t, entity_weight)},
+        {"cluster.bigram.weight", offsetof(cluster_config_t, bigram_weight)},
+        {"cluster.centroid.power", offsetof(cluster_config_t, centroid_power)},
+    };
+    cluster_config_default(ccfg);
+    for (size_t i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++) {
+        double v = config_float(cfg, tuned[i].setting);
+        if (v > 0) memcpy((char *)ccfg + tuned[i].field, &v, sizeof(v));
+    }
+    ccfg->window_us = (int64_t)config_int(cfg, "cluster.window.hours") * 3600 * 1000000;
+}
+
 static int cmd_run(consumer_t *c, int drain)
 {
     char err[512];
+    /* Holds the rebuild lock shared on every connection: no rebuild while
+     * this consumer can write (store.h). */
+    store_rebuild_guard(c->store);
     start_http(c);
     if (startup_database(c) != 0)
         return finish(signal_shutdown ? EXIT_OK : EXIT_STARTUP,
                       signal_shutdown ? "signal during startup" : "database not reachable within startup.timeout.ms (setting db)");
-    const char *tax = config_str(c->cfg, "extract.taxonomy"), *gaz = config_str(c->cfg, "extract.gazetteer");
-    c->extractor = extractor_new(*tax ? tax : NULL, *gaz ? gaz : NULL, err, sizeof(err));
-    if (!c->extractor) {
-        char e2[700];
-        snprintf(e2, sizeof(e2), "settings extract.taxonomy/extract.gazetteer: %s", err);
-        return finish(EXIT_USAGE, e2);
-    }
+    if (start_extractor(c, err, sizeof(err)) != 0) return finish(EXIT_USAGE, err);
     cluster_config_t ccfg;
-    cluster_config_default(&ccfg);
-    if (config_float(c->cfg, "cluster.threshold") > 0) ccfg.assign_threshold = config_float(c->cfg, "cluster.threshold");
-    ccfg.window_us = (int64_t)config_int(c->cfg, "cluster.window.hours") * 3600 * 1000000;
+    cluster_settings(c->cfg, &ccfg);
     c->clusters = cluster_engine_new(&ccfg, err, sizeof(err));
     if (!c->clusters) return finish(EXIT_USAGE, err);
     c->dlq = dlq_new(c->cfg, config_str(c->cfg, "group"), err, sizeof(err));
@@ -700,6 +719,48 @@ static int cmd_replay(consumer_t *c, replay_opts_t *o)
     return cmd_run(c, 1);
 }
 
+/* replay --rebuild: derived tables recomputed from the stored events, no
+ * Kafka (rebuild.h). Refused (exit 2) while consumers run. */
+static int cmd_rebuild(consumer_t *c)
+{
+    char err[700];
+    int reextract = config_bool(c->cfg, "extract.reextract");
+    if (reextract && !*config_str(c->cfg, "llm.url"))
+        return finish(EXIT_USAGE, "--rebuild --reextract sends LLM extractions to the LLM again and needs llm.url "
+                                  "(built-in extractions are redone anyway)");
+    if (startup_database(c) != 0)
+        return finish(EXIT_STARTUP, "database not reachable within startup.timeout.ms (setting db)");
+    if (start_extractor(c, err, sizeof(err)) != 0) return finish(EXIT_USAGE, err);
+    if (reextract) {
+        start_llm(c);
+        if (!c->llm) return finish(EXIT_USAGE, "settings llm.*: the LLM client cannot be made");
+    }
+    cluster_config_t ccfg;
+    cluster_settings(c->cfg, &ccfg);
+    rebuild_opts_t o = {c->store, c->extractor, reextract ? c->llm : NULL, &ccfg, c->instance,
+                        config_int(c->cfg, "trend.window.days") * 86400};
+    rebuild_stats_t st;
+    int rc = rebuild_run(&o, &st, err, sizeof(err));
+    if (rc == REBUILD_BUSY) return finish(EXIT_USAGE, err);
+    if (rc != REBUILD_OK) {
+        char e2[760];
+        snprintf(e2, sizeof(e2), "rebuild failed and was rolled back: %s", err);
+        return finish(EXIT_FAILURE_RUNTIME, e2);
+    }
+    char a[24], b[24], l[24], k[24], f[24], cl[24], m[24], t[24];
+    snprintf(a, sizeof(a), "%llu", (unsigned long long)st.events);
+    snprintf(b, sizeof(b), "%llu", (unsigned long long)st.reextracted);
+    snprintf(l, sizeof(l), "%llu", (unsigned long long)st.llm_reextracted);
+    snprintf(k, sizeof(k), "%llu", (unsigned long long)st.kept);
+    snprintf(f, sizeof(f), "%llu", (unsigned long long)st.extract_failed);
+    snprintf(cl, sizeof(cl), "%llu", (unsigned long long)st.clusters);
+    snprintf(m, sizeof(m), "%llu", (unsigned long long)st.merges);
+    snprintf(t, sizeof(t), "%zu", st.trends);
+    log_kv(LOG_INFO, "rebuild committed", "events", a, "reextracted", b, "llm_reextracted", l, "kept", k, "extract_failed", f,
+           "clusters", cl, "merges", m, "trends", t, NULL);
+    return finish(EXIT_OK, "rebuild done");
+}
+
 static int cmd_migrate(consumer_t *c)
 {
     long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
@@ -741,12 +802,13 @@ int main(int argc, char **argv)
         {"from-beginning", no_argument, 0, 'B'}, {"from-timestamp", required_argument, 0, 'T'},
         {"to-group", required_argument, 0, 'G'}, {"html", required_argument, 0, 'H'},
         {"reextract", no_argument, 0, 'E'},     {"since", required_argument, 0, 'S'},
+        {"rebuild", no_argument, 0, 'Y'},
         {0, 0, 0, 0}};
     replay_opts_t replay = {0};
     config_flag_t pend[argc > 0 ? argc : 1];
     size_t np = 0;
     const char *config_path = NULL, *html = NULL;
-    int drain = 0, dump = 0, json = 0, o;
+    int drain = 0, dump = 0, json = 0, rebuild = 0, o;
     int64_t since_us = INT64_MIN;
     char err[512];
     while ((o = getopt_long(argc, argv, "b:t:g:X:hV", opts, NULL)) != -1) {
@@ -759,6 +821,7 @@ int main(int argc, char **argv)
         case 'X': pend[np++] = (config_flag_t){NULL, optarg}; break;
         case 's': pend[np++] = (config_flag_t){"", optarg}; break;
         case 'd': drain = 1; break;
+        case 'Y': rebuild = 1; break;
         case 'E': pend[np++] = (config_flag_t){"extract.reextract", "true"}; break;
         case 'J': json = 1; break;
         case 'S':
@@ -830,7 +893,9 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "trends") == 0) rc = cmd_trends(&c, since_us, json);
     else if (strcmp(cmd, "report") == 0) rc = cmd_report(&c, html);
     else if (strcmp(cmd, "replay") == 0) {
-        if (!replay.mode) rc = finish(EXIT_USAGE, "replay needs --from-beginning, --from-timestamp T or --to-group NEW");
+        if (rebuild && replay.mode) rc = finish(EXIT_USAGE, "--rebuild does not take an offset target");
+        else if (rebuild) rc = cmd_rebuild(&c);
+        else if (!replay.mode) rc = finish(EXIT_USAGE, "replay needs --from-beginning, --from-timestamp T, --to-group NEW or --rebuild");
         else rc = cmd_replay(&c, &replay);
     }
     else rc = cmd_run(&c, drain);

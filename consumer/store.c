@@ -19,6 +19,8 @@
 #define MIGRATION_LOCK_KEY "7385610301"
 /* Another: the one that serialises clustering decisions across instances. */
 #define CLUSTER_LOCK_KEY "7385610302"
+/* And one that consumers hold shared, a rebuild exclusively. */
+#define REBUILD_LOCK_KEY "7385610303"
 /* Client-side grace on top of statement_timeout before we give up on the
  * server and cancel: covers a server that stopped answering altogether. */
 #define CLIENT_GRACE_MS 5000
@@ -32,8 +34,12 @@ struct store {
     PGconn *conn;
     char sqlstate[6];
     int timeout_streak; /* batch writes ended by statement timeouts in a row */
+    int rebuild_guard;  /* every connection holds the rebuild lock shared */
+    int rebuild_locked; /* this connection holds it exclusively (a rebuild) */
     buf_t copy;
 };
+
+static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
 
 static const char EVENT_COLUMNS[] =
     "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
@@ -208,6 +214,10 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
         snprintf(err, errlen, "%s", m);
         size_t n = strlen(err);
         while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
+        drop_connection(s);
+        return STORE_TRANSIENT;
+    }
+    if (s->rebuild_guard && rebuild_guard_take(s, err, errlen) != 0) {
         drop_connection(s);
         return STORE_TRANSIENT;
     }
@@ -491,6 +501,42 @@ static int extraction_replace(store_t *s, const store_row_t *r, char *err, size_
                : 0;
 }
 
+/* Applies the engine's merges in order, inside the caller's transaction. */
+static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cl->n_merges; i++) {
+        char from[24], into[24];
+        snprintf(from, sizeof(from), "%lld", (long long)cl->merges[i].from);
+        snprintf(into, sizeof(into), "%lld", (long long)cl->merges[i].into);
+        const char *p[] = {from, into, cl->instance ? cl->instance : ""};
+        /* Between survivors (either side may have been merged away since):
+         * the absorbed cluster's sums move to the survivor, its events and
+         * the clusters it absorbed before follow, and it stays behind as a
+         * pointer for late increments. */
+        if (exec_ok(s,
+                    "WITH r AS (SELECT greatest(f, t) AS src, least(f, t) AS dst FROM (SELECT "
+                    "coalesce((SELECT merged_into FROM clusters WHERE id = $1::bigint), $1::bigint) AS f, "
+                    "coalesce((SELECT merged_into FROM clusters WHERE id = $2::bigint), $2::bigint) AS t) x "
+                    "WHERE f <> t), "
+                    "moved AS (DELETE FROM cluster_terms ct USING r WHERE ct.cluster_id = r.src "
+                    "RETURNING ct.term, ct.weight), "
+                    "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT r.dst, m.term, m.weight "
+                    "FROM moved m, r ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight), "
+                    "gone AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
+                    "version = nextval('cluster_version') FROM r WHERE c.id = r.src AND c.merged_into IS NULL "
+                    "RETURNING c.docs, c.first_seen, c.last_seen), "
+                    "repoint AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
+                    "version = nextval('cluster_version') FROM r WHERE c.merged_into = r.src), "
+                    "survivor AS (UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
+                    "last_seen = GREATEST(c.last_seen, g.last_seen), updated_by = $3, updated_at = now(), "
+                    "version = nextval('cluster_version') FROM gone g, r WHERE c.id = r.dst) "
+                    "UPDATE events e SET cluster_id = r.dst FROM r WHERE e.cluster_id = r.src",
+                    3, p, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
@@ -583,36 +629,7 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                     8, p, err, errlen) != 0)
             goto fail;
     }
-    for (size_t i = 0; cl && i < cl->n_merges; i++) {
-        char from[24], into[24];
-        snprintf(from, sizeof(from), "%lld", (long long)cl->merges[i].from);
-        snprintf(into, sizeof(into), "%lld", (long long)cl->merges[i].into);
-        const char *p[] = {from, into, cl->instance ? cl->instance : ""};
-        /* Between survivors (either side may have been merged away since):
-         * the absorbed cluster's sums move to the survivor, its events and
-         * the clusters it absorbed before follow, and it stays behind as a
-         * pointer for late increments. */
-        if (exec_ok(s,
-                    "WITH r AS (SELECT greatest(f, t) AS src, least(f, t) AS dst FROM (SELECT "
-                    "coalesce((SELECT merged_into FROM clusters WHERE id = $1::bigint), $1::bigint) AS f, "
-                    "coalesce((SELECT merged_into FROM clusters WHERE id = $2::bigint), $2::bigint) AS t) x "
-                    "WHERE f <> t), "
-                    "moved AS (DELETE FROM cluster_terms ct USING r WHERE ct.cluster_id = r.src "
-                    "RETURNING ct.term, ct.weight), "
-                    "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT r.dst, m.term, m.weight "
-                    "FROM moved m, r ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight), "
-                    "gone AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
-                    "version = nextval('cluster_version') FROM r WHERE c.id = r.src AND c.merged_into IS NULL "
-                    "RETURNING c.docs, c.first_seen, c.last_seen), "
-                    "repoint AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
-                    "version = nextval('cluster_version') FROM r WHERE c.merged_into = r.src), "
-                    "survivor AS (UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
-                    "last_seen = GREATEST(c.last_seen, g.last_seen), updated_by = $3, updated_at = now(), "
-                    "version = nextval('cluster_version') FROM gone g, r WHERE c.id = r.dst) "
-                    "UPDATE events e SET cluster_id = r.dst FROM r WHERE e.cluster_id = r.src",
-                    3, p, err, errlen) != 0)
-            goto fail;
-    }
+    if (cl && cluster_merges_apply(s, cl, err, errlen) != 0) goto fail;
     if (offsets_write(s, group, offs, noffs, 1, err, errlen) != 0) goto fail;
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
     s->timeout_streak = 0;
@@ -1036,12 +1053,13 @@ static int save_trend(store_t *s, const trend_t *t, char *err, size_t errlen)
 store_rc_t store_trends_save(store_t *s, const trend_list_t *l, char *err, size_t errlen)
 {
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
-    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
+    int own = PQtransactionStatus(s->conn) == PQTRANS_IDLE; /* else the caller's (a rebuild) */
+    if ((own && exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) ||
         exec_ok(s, "UPDATE trends SET active = false WHERE active", 0, NULL, err, errlen) != 0)
         goto fail;
     for (size_t i = 0; i < l->n; i++)
         if (save_trend(s, &l->items[i], err, errlen) != 0) goto fail;
-    if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
+    if (own && exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
     return STORE_OK;
 fail:
     rollback(s);
@@ -1150,4 +1168,191 @@ store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset
 fail:
     rollback(s);
     return STORE_TRANSIENT;
+}
+
+/* ---- replay --rebuild (store.h) ---------------------------------------- */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+void store_rebuild_guard(store_t *s)
+{
+    s->rebuild_guard = 1;
+    drop_connection(s); /* an open one was made without the lock */
+}
+
+/* 1 when the lock was granted, 0 when not, -1 on a database error. */
+static int try_lock(store_t *s, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = exec_params(s, sql, 0, NULL);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return -1;
+    int got = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return got;
+}
+
+static int rebuild_guard_take(store_t *s, char *err, size_t errlen)
+{
+    int got = try_lock(s, "SELECT pg_try_advisory_lock_shared(" REBUILD_LOCK_KEY ")", err, errlen);
+    if (got == 0) snprintf(err, errlen, "rebuild in progress (replay --rebuild holds the rebuild lock)");
+    return got == 1 ? 0 : -1;
+}
+
+/* Every rebuild step runs on the connection that holds the lock and the
+ * transaction; a lost connection is not replaced behind the rebuild's back. */
+static int in_rebuild(store_t *s, char *err, size_t errlen)
+{
+    if (s->conn && PQtransactionStatus(s->conn) == PQTRANS_INTRANS) return 0;
+    snprintf(err, errlen, "the rebuild transaction was lost (connection dropped or aborted)");
+    return -1;
+}
+
+struct store_event_page {
+    PGresult *res;
+    store_stored_event_t *rows;
+    size_t n;
+};
+
+store_rc_t store_rebuild_begin(store_t *s, char *err, size_t errlen)
+{
+    if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    int got = try_lock(s, "SELECT pg_try_advisory_lock(" REBUILD_LOCK_KEY ")", err, errlen);
+    if (got < 0) return STORE_TRANSIENT;
+    if (!got) {
+        snprintf(err, errlen, "consumers are running (or another rebuild): the rebuild lock is held; "
+                 "stop every shoal-consumer on this database first");
+        return STORE_REJECTED;
+    }
+    s->rebuild_locked = 1;
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
+        exec_ok(s,
+                "CREATE TEMP TABLE IF NOT EXISTS rebuild_stage (event_id text, cluster_id bigint) "
+                "ON COMMIT DELETE ROWS",
+                0, NULL, err, errlen) != 0 ||
+        exec_ok(s, "UPDATE events SET cluster_id = NULL WHERE cluster_id IS NOT NULL", 0, NULL, err, errlen) != 0 ||
+        exec_ok(s, "DELETE FROM cluster_terms", 0, NULL, err, errlen) != 0 ||
+        exec_ok(s, "DELETE FROM clusters", 0, NULL, err, errlen) != 0 ||
+        /* The consumer's clustering order (batch.c stage_cluster): batch
+         * after batch (ingested_at is the batch transaction's time), then
+         * by Kafka position. A cursor: one sort, read in pages. */
+        exec_ok(s,
+                "DECLARE rebuild_events NO SCROLL CURSOR FOR SELECT id, kind, source, title, body, lang, "
+                "repo::text, tags::text, extraction::text, extracted_by, "
+                "(extract(epoch FROM published_at) * 1000000)::bigint FROM events "
+                "ORDER BY ingested_at, kafka_topic, kafka_partition, kafka_offset, id",
+                0, NULL, err, errlen) != 0) {
+        store_rebuild_abort(s);
+        return STORE_TRANSIENT;
+    }
+    return STORE_OK;
+}
+
+store_rc_t store_rebuild_next(store_t *s, store_event_page_t **page, char *err, size_t errlen)
+{
+    *page = NULL;
+    if (in_rebuild(s, err, errlen) != 0) return STORE_TRANSIENT;
+    PGresult *r = exec_params(s, "FETCH " STRINGIFY(STORE_REBUILD_PAGE) " FROM rebuild_events", 0, NULL);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    store_event_page_t *pg = calloc(1, sizeof(*pg));
+    size_t n = (size_t)PQntuples(r);
+    if (pg) pg->rows = calloc(n ? n : 1, sizeof(*pg->rows));
+    if (!pg || !pg->rows) {
+        free(pg);
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
+    pg->res = r;
+    pg->n = n;
+#define COL(c) (PQgetisnull(r, (int)i, c) ? NULL : PQgetvalue(r, (int)i, c))
+    for (size_t i = 0; i < n; i++) {
+        pg->rows[i] = (store_stored_event_t){COL(0), COL(1), COL(2), COL(3), COL(4), COL(5), COL(6),
+                                             COL(7), COL(8), COL(9), CLUSTER_TIME_NONE};
+        if (!PQgetisnull(r, (int)i, 10)) pg->rows[i].published_us = strtoll(PQgetvalue(r, (int)i, 10), NULL, 10);
+    }
+#undef COL
+    *page = pg;
+    return STORE_OK;
+}
+
+const store_stored_event_t *store_event_page_rows(const store_event_page_t *p, size_t *n)
+{
+    *n = p->n;
+    return p->rows;
+}
+
+void store_event_page_free(store_event_page_t *p)
+{
+    if (!p) return;
+    PQclear(p->res);
+    free(p->rows);
+    free(p);
+}
+
+static void fill_assignment(void *opaque, size_t i, buf_t *b)
+{
+    const store_row_t *r = &((const store_row_t *)opaque)[i];
+    if (!r->cluster_id) return;
+    char cid[24];
+    snprintf(cid, sizeof(cid), "%lld", (long long)r->cluster_id);
+    const char *v[] = {r->ev->id, cid};
+    copy_line(b, v, 2);
+}
+
+store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
+                               const store_cluster_ops_t *cl, char *err, size_t errlen)
+{
+    if (in_rebuild(s, err, errlen) != 0) return STORE_TRANSIENT;
+    for (size_t i = 0; i < n; i++)
+        if (extraction_replace(s, &rows[i], err, errlen) != 0) goto fail;
+    /* copy_in's fill callbacks take a mutable opaque; they only read. */
+    store_row_t *rw = (store_row_t *)rows;
+    const char *p[] = {cl && cl->instance ? cl->instance : ""};
+    /* The same commutative sums the consumer's batch writes: one increment
+     * per cluster for docs and times (label from the page's first titles),
+     * and the summed term weights. */
+    if (copy_in(s, "COPY rebuild_stage (event_id, cluster_id) FROM STDIN", n, fill_assignment, rw, err,
+                errlen) != 0 ||
+        copy_in(s, "COPY cluster_stage (event_id, cluster_id, term, weight) FROM STDIN", n,
+                fill_cluster_terms, rw, err, errlen) != 0 ||
+        exec_ok(s,
+                "WITH up AS (UPDATE events e SET cluster_id = r.cluster_id FROM rebuild_stage r "
+                "WHERE e.id = r.event_id RETURNING e.cluster_id, e.published_at, e.title), "
+                "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "
+                "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "
+                "nextval('cluster_version') FROM up "
+                "GROUP BY cluster_id ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "
+                "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "
+                "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "
+                "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version) "
+                "INSERT INTO cluster_terms (cluster_id, term, weight) SELECT cluster_id, term, sum(weight) "
+                "FROM cluster_stage GROUP BY 1, 2 "
+                "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight",
+                1, p, err, errlen) != 0 ||
+        exec_ok(s, "DELETE FROM rebuild_stage", 0, NULL, err, errlen) != 0 ||
+        exec_ok(s, "DELETE FROM cluster_stage", 0, NULL, err, errlen) != 0 ||
+        (cl && cluster_merges_apply(s, cl, err, errlen) != 0))
+        goto fail;
+    return STORE_OK;
+fail:
+    store_rebuild_abort(s);
+    return STORE_TRANSIENT;
+}
+
+store_rc_t store_rebuild_commit(store_t *s, char *err, size_t errlen)
+{
+    if (in_rebuild(s, err, errlen) != 0 || exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) {
+        store_rebuild_abort(s);
+        return STORE_TRANSIENT;
+    }
+    store_rebuild_abort(s); /* nothing left to roll back: releases the lock */
+    return STORE_OK;
+}
+
+void store_rebuild_abort(store_t *s)
+{
+    rollback(s);
+    char e[256];
+    if (s->conn && s->rebuild_locked)
+        exec_ok(s, "SELECT pg_advisory_unlock(" REBUILD_LOCK_KEY ")", 0, NULL, e, sizeof(e));
+    s->rebuild_locked = 0;
 }

@@ -146,7 +146,8 @@ const trend_cluster_t *store_trend_input_clusters(const store_trend_input_t *in,
 void store_trend_input_free(store_trend_input_t *in);
 
 /* Upserts the trends and their evidence in one transaction; trends not in
- * the list are marked inactive. */
+ * the list are marked inactive. Inside a transaction the caller opened (a
+ * rebuild) it writes in that one, and a failure rolls it back. */
 store_rc_t store_trends_save(store_t *s, const trend_list_t *l, char *err, size_t errlen);
 
 /* The active trends as a JSON array (caller frees with free()), for the
@@ -168,5 +169,66 @@ store_rc_t store_trends_json(store_t *s, int64_t since_us, char **out, char *err
  *             each (the most reported). */
 store_rc_t store_report_json(store_t *s, long window_s, long max_clusters, long max_facts,
                              char **out, char *err, size_t errlen);
+
+/* ---- replay --rebuild: derived tables recomputed from stored events ----
+ *
+ * Exclusion: a PostgreSQL session advisory lock (REBUILD_LOCK_KEY in
+ * store.c). With the guard on, every connection the store opens first takes
+ * it shared (pg_try_advisory_lock_shared), so a consumer holds it for as long
+ * as it can write; while a rebuild holds it exclusively, connecting fails as
+ * a transient error "rebuild in progress", which the caller retries with its
+ * usual bounded back-off. The rebuild takes it exclusively without waiting
+ * (pg_try_advisory_lock) and is refused while any consumer connection lives.
+ *
+ * The rebuild is one transaction: store_rebuild_begin clears the derived
+ * cluster state (clusters, cluster_terms, events.cluster_id), pages walk the
+ * events in the consumer's clustering order (batch.c), each page's results are written with
+ * store_rebuild_write, trends are saved in the same transaction
+ * (store_trends_save), and store_rebuild_commit makes it all visible at once;
+ * readers see the old derived state until then. Any failure rolls it all
+ * back. A connection lost midway is not reconnected: the rebuild fails. */
+
+/* Consumers: turns the guard on (an open connection is closed, so that
+ * every connection from now on holds the lock). */
+void store_rebuild_guard(store_t *s);
+
+/* One stored event, borrowed from its page. */
+typedef struct {
+    const char *id, *kind, *source, *title, *body, *lang; /* lang NULL when unknown */
+    const char *repo_json, *tags_json;                    /* NULL when absent */
+    const char *extraction_json, *extracted_by;           /* NULL when absent */
+    int64_t published_us;                                 /* CLUSTER_TIME_NONE when unknown */
+} store_stored_event_t;
+
+typedef struct store_event_page store_event_page_t;
+
+/* Takes the rebuild lock, opens the transaction and clears the derived
+ * cluster state. STORE_REJECTED (err says why) when the lock is held
+ * elsewhere: consumers are running, or another rebuild. */
+store_rc_t store_rebuild_begin(store_t *s, char *err, size_t errlen);
+
+/* Events per page of store_rebuild_next (a plain number: it is spelled
+ * into the FETCH statement). */
+#define STORE_REBUILD_PAGE 200
+
+/* The next STORE_REBUILD_PAGE events at most, in the consumer's clustering
+ * order (ingested_at, topic, partition, offset); a page of 0 events is the
+ * end. Free each with store_event_page_free. */
+store_rc_t store_rebuild_next(store_t *s, store_event_page_t **page, char *err, size_t errlen);
+const store_stored_event_t *store_event_page_rows(const store_event_page_t *p, size_t *n);
+void store_event_page_free(store_event_page_t *p);
+
+/* Writes one page's results, as the consumer's batch would: each row's
+ * extraction with its tags and facts replaced (ev->id, extraction_json,
+ * extracted_by, extractor_version), its cluster_id, the increments of its
+ * cluster_terms to the cluster sums, then cl's merges in order. */
+store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
+                               const store_cluster_ops_t *cl, char *err, size_t errlen);
+
+/* Commits the rebuild and releases the lock. */
+store_rc_t store_rebuild_commit(store_t *s, char *err, size_t errlen);
+
+/* Rolls the rebuild back (if still open) and releases the lock. */
+void store_rebuild_abort(store_t *s);
 
 #endif

@@ -504,3 +504,14 @@ cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err,
     if (!out) snprintf(err, errlen, "extractor: out of memory");
     return out;
 }
+
+size_t extraction_entity_names(const cJSON *x, const char **names, size_t max)
+{
+    size_t n = 0;
+    const cJSON *ents = cJSON_GetObjectItemCaseSensitive(x, "entities");
+    for (const cJSON *e = ents ? ents->child : NULL; e && n < max; e = e->next) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+        if (cJSON_IsString(name)) names[n++] = name->valuestring;
+    }
+    return n;
+}

@@ -68,6 +68,10 @@ const char *extractor_tag(const extractor_t *x, size_t i);
  * with cJSON_Delete, or NULL with err set (out of memory, bad input). */
 cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err, size_t errlen);
 
+/* The entity names of an extraction object (any extractor's), at most max,
+ * borrowed from x: what the cluster engine gets as an event's entities. */
+size_t extraction_entity_names(const cJSON *x, const char **names, size_t max);
+
 /* Checks an extraction object (e.g. one an LLM returned) against the rules of
  * schema/extraction.schema.json: types, required keys, no unknown keys,
  * bounds, valid UTF-8. Returns 0, or -1 with the first problem in err. */

@@ -271,6 +271,40 @@ static void test_seeded_idf(void)
     ASSERT_INT_EQ(pick(1), 2);
 }
 
+/* What an event writes to the shared sums: the heaviest terms, ties by
+ * term, copies that outlive the engine's borrowed delta. */
+static void test_top_terms(void)
+{
+    cluster_term_t t[] = {{"b", 0.5}, {"a", 0.5}, {"c", 0.9}, {"d", 0.1}};
+    cluster_state_t delta = {.id = 7, .docs = 1, .terms = t, .n_terms = 4};
+    cluster_term_t *top;
+    size_t n;
+    ASSERT_INT_EQ(cluster_top_terms(&delta, 3, &top, &n), 0);
+    ASSERT_INT_EQ(n, 3);
+    ASSERT_STR_EQ(top[0].term, "c");
+    ASSERT_STR_EQ(top[1].term, "a");
+    ASSERT_STR_EQ(top[2].term, "b");
+    ASSERT_TRUE(top[1].term != t[1].term);
+    cluster_terms_free(top, n);
+    ASSERT_INT_EQ(cluster_top_terms(&delta, CLUSTER_TERMS_PER_EVENT, &top, &n), 0);
+    ASSERT_INT_EQ(n, 4);
+    ASSERT_STR_EQ(top[3].term, "d");
+    cluster_terms_free(top, n);
+    cluster_state_t none = {.id = 7, .docs = 1};
+    ASSERT_INT_EQ(cluster_top_terms(&none, 3, &top, &n), 0);
+    ASSERT_INT_EQ(n, 0);
+    cluster_terms_free(top, n);
+
+    cluster_merge_t *v = NULL;
+    size_t nm = 0, cap = 0;
+    for (int64_t i = 1; i <= 40; i++) ASSERT_INT_EQ(cluster_merges_append(&v, &nm, &cap, (cluster_merge_t){i + 1, i}), 0);
+    ASSERT_INT_EQ(nm, 40);
+    ASSERT_TRUE(cap >= 40);
+    ASSERT_INT_EQ(v[0].from, 2);
+    ASSERT_INT_EQ(v[39].into, 40);
+    free(v);
+}
+
 int main(void)
 {
     test_grouping_and_determinism();
@@ -279,5 +313,6 @@ int main(void)
     test_merge();
     test_increments_round_trip();
     test_seeded_idf();
+    test_top_terms();
     return TEST_DONE();
 }
