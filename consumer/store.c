@@ -872,8 +872,10 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
     char win[24];
     snprintf(win, sizeof(win), "%ld", window_s);
     const char *p[] = {win};
-    /* One row per cluster feature, grouped by cluster: a label (a), entities
-     * (e), facts (f), event times (p), sources (s) and tags (t). */
+    /* One row per cluster feature, grouped by cluster: a label (a),
+     * organisations (e: the subjects that tell stories apart), facts (f),
+     * key terms (k: what a theme is about), event times (p), sources (s)
+     * and tags (t). The same summary tests/support/trend_eval.c builds. */
     PGresult *r = exec_params(
         s,
         "WITH lim AS (SELECT max(last_seen) AS latest FROM clusters WHERE merged_into IS NULL), "
@@ -883,7 +885,10 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
         "SELECT id, 'a' AS k, label AS name, 0 AS n, NULL::double precision AS amount, NULL AS currency, "
         "NULL AS predicate, NULL::bigint AS t FROM c "
         "UNION ALL SELECT cluster_id, 'e', x->>'name', count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
-        "jsonb_array_elements(coalesce(ev.extraction->'entities', '[]')) x WHERE x->>'name' IS NOT NULL GROUP BY 1, 3 "
+        "jsonb_array_elements(coalesce(ev.extraction->'entities', '[]')) x WHERE x->>'name' IS NOT NULL "
+        "AND x->>'type' = 'org' GROUP BY 1, 3 "
+        "UNION ALL SELECT cluster_id, 'k', x, count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
+        "jsonb_array_elements_text(coalesce(ev.extraction->'key_terms', '[]')) x GROUP BY 1, 3 "
         "UNION ALL SELECT ev.cluster_id, 'f', f.subject, 1, f.amount, f.currency, f.predicate, NULL FROM ev "
         "JOIN facts f ON f.event_id = ev.id "
         "UNION ALL SELECT cluster_id, 'p', NULL, 1, NULL, NULL, NULL, "
@@ -963,6 +968,9 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
             } else if (k == 't') {
                 if (!c->tags) { c->tags = arr; c->tag_counts = cnt; }
                 c->n_tags++;
+            } else if (k == 'k') {
+                if (!c->terms) { c->terms = arr; c->term_counts = cnt; }
+                c->n_terms++;
             }
         }
     }
