@@ -501,40 +501,96 @@ static int extraction_replace(store_t *s, const store_row_t *r, char *err, size_
                : 0;
 }
 
-/* Applies the engine's merges in order, inside the caller's transaction. */
+/* A merge list as final pairs: every absorbed id with the survivor of its
+ * whole chain (the lowest id, as the engine merges into the lower id). */
+typedef struct {
+    int64_t *id, *parent;
+    size_t n;
+} merge_sets_t;
+
+static size_t merge_find(merge_sets_t *m, int64_t id)
+{
+    size_t i = 0;
+    while (i < m->n && m->id[i] != id) i++;
+    if (i == m->n) {
+        m->id[i] = m->parent[i] = id;
+        m->n++;
+    }
+    return i;
+}
+
+static int64_t merge_root(merge_sets_t *m, int64_t id)
+{
+    for (;;) {
+        size_t i = merge_find(m, id);
+        if (m->parent[i] == id) return id;
+        id = m->parent[i];
+    }
+}
+
+/* Applies the engine's merges, inside the caller's transaction, in one
+ * statement: the chains are resolved here, so each absorbed cluster is
+ * written once, straight into its final survivor (or, when that was itself
+ * merged away meanwhile, into its survivor). */
 static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < cl->n_merges; i++) {
-        char from[24], into[24];
-        snprintf(from, sizeof(from), "%lld", (long long)cl->merges[i].from);
-        snprintf(into, sizeof(into), "%lld", (long long)cl->merges[i].into);
-        const char *p[] = {from, into, cl->instance ? cl->instance : ""};
-        /* Between survivors (either side may have been merged away since):
-         * the absorbed cluster's sums move to the survivor, its events and
-         * the clusters it absorbed before follow, and it stays behind as a
-         * pointer for late increments. */
-        if (exec_ok(s,
-                    "WITH r AS (SELECT greatest(f, t) AS src, least(f, t) AS dst FROM (SELECT "
-                    "coalesce((SELECT merged_into FROM clusters WHERE id = $1::bigint), $1::bigint) AS f, "
-                    "coalesce((SELECT merged_into FROM clusters WHERE id = $2::bigint), $2::bigint) AS t) x "
-                    "WHERE f <> t), "
-                    "moved AS (DELETE FROM cluster_terms ct USING r WHERE ct.cluster_id = r.src "
-                    "RETURNING ct.term, ct.weight), "
-                    "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT r.dst, m.term, m.weight "
-                    "FROM moved m, r ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight), "
-                    "gone AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
-                    "version = nextval('cluster_version') FROM r WHERE c.id = r.src AND c.merged_into IS NULL "
-                    "RETURNING c.docs, c.first_seen, c.last_seen), "
-                    "repoint AS (UPDATE clusters c SET merged_into = r.dst, updated_by = $3, updated_at = now(), "
-                    "version = nextval('cluster_version') FROM r WHERE c.merged_into = r.src), "
-                    "survivor AS (UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
-                    "last_seen = GREATEST(c.last_seen, g.last_seen), updated_by = $3, updated_at = now(), "
-                    "version = nextval('cluster_version') FROM gone g, r WHERE c.id = r.dst) "
-                    "UPDATE events e SET cluster_id = r.dst FROM r WHERE e.cluster_id = r.src",
-                    3, p, err, errlen) != 0)
-            return -1;
+    if (cl->n_merges == 0) return 0;
+    merge_sets_t m = {malloc(2 * cl->n_merges * sizeof(int64_t)), malloc(2 * cl->n_merges * sizeof(int64_t)), 0};
+    buf_t src = {0}, dst = {0};
+    int rc = -1;
+    if (!m.id || !m.parent) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
-    return 0;
+    for (size_t i = 0; i < cl->n_merges; i++) {
+        int64_t a = merge_root(&m, cl->merges[i].from), b = merge_root(&m, cl->merges[i].into);
+        if (a != b) m.parent[merge_find(&m, a > b ? a : b)] = a < b ? a : b;
+    }
+    buf_puts(&src, "{");
+    buf_puts(&dst, "{");
+    size_t n = m.n;
+    for (size_t i = 0; i < n; i++) {
+        int64_t root = merge_root(&m, m.id[i]);
+        if (root == m.id[i]) continue;
+        buf_printf(&src, "%s%lld", src.len > 1 ? "," : "", (long long)m.id[i]);
+        buf_printf(&dst, "%s%lld", dst.len > 1 ? "," : "", (long long)root);
+    }
+    buf_puts(&src, "}");
+    buf_puts(&dst, "}");
+    if (src.failed || dst.failed) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    const char *p[] = {buf_cstr(&src), buf_cstr(&dst), cl->instance ? cl->instance : ""};
+    /* The absorbed clusters' sums move to their survivors, their events and
+     * the clusters they absorbed before follow, and they stay behind as
+     * pointers for late increments. */
+    rc = exec_ok(s,
+                 "WITH m AS (SELECT x.src, coalesce(d.merged_into, x.dst) AS dst "
+                 "FROM unnest($1::bigint[], $2::bigint[]) AS x(src, dst) LEFT JOIN clusters d ON d.id = x.dst "
+                 "WHERE coalesce(d.merged_into, x.dst) <> x.src), "
+                 "moved AS (DELETE FROM cluster_terms ct USING m WHERE ct.cluster_id = m.src "
+                 "RETURNING m.dst, ct.term, ct.weight), "
+                 "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT dst, term, sum(weight) "
+                 "FROM moved GROUP BY 1, 2 "
+                 "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight), "
+                 "gone AS (UPDATE clusters c SET merged_into = m.dst, updated_by = $3, updated_at = now(), "
+                 "version = nextval('cluster_version') FROM m WHERE c.id = m.src AND c.merged_into IS NULL "
+                 "RETURNING m.dst, c.docs, c.first_seen, c.last_seen), "
+                 "repoint AS (UPDATE clusters c SET merged_into = m.dst, updated_by = $3, updated_at = now(), "
+                 "version = nextval('cluster_version') FROM m WHERE c.merged_into = m.src), "
+                 "survivor AS (UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
+                 "last_seen = GREATEST(c.last_seen, g.last_seen), updated_by = $3, updated_at = now(), "
+                 "version = nextval('cluster_version') FROM (SELECT dst, sum(docs) AS docs, min(first_seen) AS first_seen, "
+                 "max(last_seen) AS last_seen FROM gone GROUP BY dst) g WHERE c.id = g.dst) "
+                 "UPDATE events e SET cluster_id = m.dst FROM m WHERE e.cluster_id = m.src",
+                 3, p, err, errlen);
+out:
+    free(m.id);
+    free(m.parent);
+    buf_free(&src);
+    buf_free(&dst);
+    return rc;
 }
 
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,

@@ -61,4 +61,16 @@ done
 [ "$shares" = "$N" ] && pass "per-instance shares add up to $N" || fail "shares" "sum $shares"
 dead=$(psql_q "SELECT count(*) FROM dead_letters")
 [ "$dead" = 0 ] && pass "nothing dead-lettered" || fail "dead letters" "$dead"
+# The clusters every instance wrote form one consistent set: each event in
+# a live cluster, the live clusters' documents adding up to the events, and
+# every merged-away cluster pointing straight at a live one.
+orphans=$(psql_q "SELECT count(*) FROM events e LEFT JOIN clusters c ON c.id = e.cluster_id
+                  WHERE c.id IS NULL OR c.merged_into IS NOT NULL")
+docs=$(psql_q "SELECT sum(docs) FROM clusters WHERE merged_into IS NULL")
+chains=$(psql_q "SELECT count(*) FROM clusters a JOIN clusters b ON b.id = a.merged_into WHERE b.merged_into IS NOT NULL")
+merged=$(psql_q "SELECT count(*) FROM clusters WHERE merged_into IS NOT NULL")
+events=$(psql_q "SELECT count(*) FROM events")
+[ "$orphans" = 0 ] && [ "$docs" = "$events" ] && [ "$chains" = 0 ] &&
+  pass "clusters consistent across instances: $docs documents in live clusters, $merged merged away, no chains" ||
+  fail "cluster consistency" "$orphans events outside a live cluster, $docs documents for $events events, $chains chained merges"
 exit $FAILED
