@@ -38,7 +38,11 @@ int html_to_utf8(const char *in, size_t len, const char *charset, buf_t *out, ch
 
 /* Appends the main text of the UTF-8 HTML document (or fragment) to text
  * and its <title> to title (title may be NULL: not wanted). Returns 0, or -1 with err
- * set when the parser could not build a document or memory ran out. */
+ * set when the parser could not build a document or memory ran out.
+ * Each grows by at most 4 bytes per input byte (its bytes come from the
+ * input, entities never expand, one separator at most per visible byte; the
+ * rest is headroom for libxml2's repair of invalid bytes) and is valid
+ * UTF-8 when the input is. */
 int html_main_text(const char *utf8, size_t len, buf_t *text, buf_t *title, char *err,
                    size_t errlen);
 

@@ -58,7 +58,6 @@ static void put_escaped(line_t *l, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[7];
         switch (*p) {
         case '"': put_raw(l, "\\\"", 2); break;
         case '\\': put_raw(l, "\\\\", 2); break;
@@ -67,10 +66,8 @@ static void put_escaped(line_t *l, const char *s)
         case '\t': put_raw(l, "\\t", 2); break;
         default:
             if (*p < 0x20) {
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[*p >> 4];
-                esc[5] = hex[*p & 15];
-                put_raw(l, esc, 6);
+                const char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+                put_raw(l, esc, sizeof(esc));
             } else {
                 put_raw(l, (const char *)p, 1);
             }

@@ -121,7 +121,7 @@ static series_t *series_get(family_t *f, const char *const *labels, int create)
     if (!create || f->nseries >= METRICS_MAX_SERIES) return NULL;
     if (f->nseries == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
-        series_t **n = realloc(f->series, cap * sizeof(*n));
+        series_t **n = realloc(f->series, cap * sizeof(series_t *));
         if (!n) return NULL;
         f->series = n;
         f->cap = cap;
@@ -176,7 +176,7 @@ static int family_init(family_t *f, const row_t *row, char *err, size_t errlen)
         p += n + (end ? 1 : 0);
     }
     if (f->nlabels == 0) {
-        f->series = calloc(1, sizeof(*f->series));
+        f->series = calloc(1, sizeof(series_t *));
         if (!f->series || !(f->series[0] = calloc(1, sizeof(series_t)))) goto nomem;
         f->series[0]->present = 1;
         f->nseries = f->cap = 1;
@@ -444,6 +444,7 @@ int metrics_update_from_rdkafka_stats(const char *json)
     pthread_mutex_lock(&lock);
     if (!families) goto out;
     family_t *f = &families[METRIC_CONSUMER_LAG];
+    if (f->nlabels != 2) goto out; /* the labels below: topic, partition */
     /* Hide everything, then show what this document reports: a partition
      * revoked since the last document must not keep its old lag. */
     for (size_t i = 0; i < f->nseries; i++) f->series[i]->present = 0;

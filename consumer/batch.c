@@ -193,7 +193,7 @@ static int reserve_scratch(batch_t *b)
     if (li) b->llm_in = li;
     size_t *lx = realloc(b->llm_idx, cap * sizeof(*lx));
     if (lx) b->llm_idx = lx;
-    cJSON **lo = realloc(b->llm_out, cap * sizeof(*lo));
+    cJSON **lo = realloc(b->llm_out, cap * sizeof(cJSON *));
     if (lo) b->llm_out = lo;
     if (!r || !d || !l || !nm || !ids || !kn || !li || !lx || !lo) return -1;
     b->scratch_cap = cap;

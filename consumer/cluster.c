@@ -802,7 +802,8 @@ static int add_entity(cluster_engine_t *e, const char *name)
     text_token_t tok;
     char buf[TERM_MAX], w[WORD_MAX];
     size_t n = 2;
-    memcpy(buf, "e:", 2);
+    buf[0] = 'e';
+    buf[1] = ':';
     text_iter_init(&it, name, strlen(name));
     while (text_iter_next(&it, &tok)) {
         size_t k = text_normalize(tok.start, tok.len, w, sizeof(w));

@@ -224,7 +224,7 @@ static batch_serve_t serve_during_flush(void *opaque)
     if (m) {
         if (c->n_held == c->held_cap) {
             size_t cap = c->held_cap ? c->held_cap * 2 : 64;
-            rd_kafka_message_t **h = realloc(c->held, cap * sizeof(*h));
+            rd_kafka_message_t **h = realloc(c->held, cap * sizeof(rd_kafka_message_t *));
             if (!h) {
                 rd_kafka_message_destroy(m); /* not committed: re-delivered */
                 return c->revoked ? BATCH_SERVE_ABORT : BATCH_SERVE_CONTINUE;

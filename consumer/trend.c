@@ -169,7 +169,7 @@ static size_t sort_unique(const char **v, size_t n)
     qsort(v, n, sizeof *v, cmp_str);
     size_t k = 1;
     for (size_t i = 1; i < n; i++)
-        if (strcmp(v[i], v[k - 1])) v[k++] = v[i];
+        if (strcmp(v[i], v[k - 1]) != 0) v[k++] = v[i];
     return k;
 }
 
@@ -284,10 +284,10 @@ static int pick_subject(ctx_t *x, cl_t *c)
 {
     const trend_cluster_t *in = c->in;
     if (in->n_facts) {
-        const trend_fact_t **v = malloc(in->n_facts * sizeof *v);
+        const trend_fact_t **v = malloc(in->n_facts * sizeof(trend_fact_t *));
         if (!v) return oom(x);
         for (size_t i = 0; i < in->n_facts; i++) v[i] = &in->facts[i];
-        qsort(v, in->n_facts, sizeof *v, cmp_fact_subject);
+        qsort(v, in->n_facts, sizeof(trend_fact_t *), cmp_fact_subject);
         size_t best = 0, best_n = 0;
         for (size_t i = 0, j; i < in->n_facts; i = j) {
             for (j = i + 1; j < in->n_facts && !strcasecmp(v[j]->subject, v[i]->subject); j++) {}
@@ -319,15 +319,15 @@ static int cmp_cl_subject(const void *a, const void *b)
 
 static int intern_subjects(ctx_t *x)
 {
-    cl_t **v = malloc((x->ncl ? x->ncl : 1) * sizeof *v);
+    cl_t **v = malloc((x->ncl ? x->ncl : 1) * sizeof(cl_t *));
     if (!v) return oom(x);
     size_t n = 0;
     for (size_t i = 0; i < x->ncl; i++)
         if (x->cl[i].subj_name) v[n++] = &x->cl[i];
-    qsort(v, n, sizeof *v, cmp_cl_subject);
+    qsort(v, n, sizeof(cl_t *), cmp_cl_subject);
     uint32_t id = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i && strcasecmp(v[i]->subj_name, v[i - 1]->subj_name)) id++;
+        if (i && strcasecmp(v[i]->subj_name, v[i - 1]->subj_name) != 0) id++;
         v[i]->subject = id;
     }
     free(v);
@@ -586,7 +586,7 @@ static int describe(ctx_t *x, const triple_t *t, size_t n, trend_t *out)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += x->cl[t[i].ci].nfeat;
-    tally_t *v = malloc(total * sizeof *v);
+    tally_t *v = malloc((total ? total : 1) * sizeof *v);
     if (!v) return -1;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -616,6 +616,9 @@ static int describe(ctx_t *x, const triple_t *t, size_t n, trend_t *out)
         if (*len < TREND_MAX_NAMES) rc = dup_str(&(*list)[(*len)++], x->names[v[i].name]);
         if (v[i].theme) theme[theme[0] != NULL] = &v[i];
     }
+    /* make_triples pairs two distinct names of every supporting cluster, so
+     * both are found; without them there is no title to write. */
+    if (rc == 0 && (!theme[0] || !theme[1])) rc = -1;
     if (rc == 0) {
         /* theme[] is in name order; a term goes before a tag. */
         if (!is_tag_tally(theme[1], n) && is_tag_tally(theme[0], n)) {
@@ -731,7 +734,7 @@ static int subject_groups(const cl_t *c, group_t **out, size_t *nout)
     *nout = 0;
     const trend_cluster_t *in = c->in;
     if (!c->subj_name || !in->n_facts) return 0;
-    const trend_fact_t **v = malloc(in->n_facts * sizeof *v);
+    const trend_fact_t **v = malloc(in->n_facts * sizeof(trend_fact_t *));
     group_t *g = malloc(in->n_facts * sizeof *g);
     if (!v || !g) {
         free(v);
@@ -741,7 +744,7 @@ static int subject_groups(const cl_t *c, group_t **out, size_t *nout)
     size_t m = 0, ng = 0;
     for (size_t i = 0; i < in->n_facts; i++)
         if (!strcasecmp(in->facts[i].subject, c->subj_name)) v[m++] = &in->facts[i];
-    qsort(v, m, sizeof *v, cmp_fact);
+    qsort(v, m, sizeof(trend_fact_t *), cmp_fact);
     for (size_t i = 0, j; i < m; i = j) {
         for (j = i + 1; j < m && !strcmp(v[j]->predicate, v[i]->predicate); j++) {}
         group_t gr = {v[i]->predicate, NULL, j - i, -1};

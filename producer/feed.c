@@ -211,14 +211,16 @@ static void atom_entry(const xmlNode *n, item_t *it)
 
 static const char *jstr(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+    if (!cJSON_IsObject(o)) return NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* "o/r" or {"name": "o/r"} */
 static const char *name_of(const cJSON *o, const char *k, const char *field)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+    if (!cJSON_IsObject(o)) return NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : jstr(v, field);
 }
 

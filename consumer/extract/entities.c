@@ -116,7 +116,7 @@ static int add_entity(ex_doc_t *d, int fi, size_t j, size_t k, uint64_t key, ex_
             d->capent = c;
         }
         e = (int32_t)d->nent;
-        if (!(slot = ex_map_put(&d->ent_index, key, e))) return -1;
+        if (!ex_map_put(&d->ent_index, key, e)) return -1;
         ex_entity_t *en = &d->ent[d->nent++];
         build_name(f, j, k, en->name);
         en->key = key;

@@ -171,6 +171,7 @@ static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode)
     size_t cap = f->len / 4 + 16;
     f->tok = malloc(cap * sizeof *f->tok);
     if (!f->tok) return -1;
+    f->ntok = 0;
 
     text_iter_t it;
     text_token_t t;

@@ -79,9 +79,13 @@ static int grow(ex_map_t *m)
         g.keys[j] = m->keys[i];
         g.vals[j] = m->vals[i];
     }
-    g.n = m->n;
-    ex_map_free(m);
-    *m = g;
+    /* Field by field, n unchanged: clang's analyzer reads `*m = g` here
+     * as a later use of the freed arrays. */
+    free(m->keys);
+    free(m->vals);
+    m->keys = g.keys;
+    m->vals = g.vals;
+    m->cap = g.cap;
     return 0;
 }
 

@@ -199,7 +199,7 @@ fail:
 
 void ex_taxonomy_free(ex_taxonomy_t *t)
 {
-    for (size_t i = 0; i < t->ntags; i++) free(t->tags[i]);
+    for (size_t i = 0; t->tags && i < t->ntags; i++) free(t->tags[i]);
     free(t->tags);
     free(t->phrases);
     free(t->hashes);
