@@ -477,7 +477,7 @@ static size_t kafka_changes(const config_t *running, const config_t *fresh)
         const config_t *a = removed ? running : fresh, *b = removed ? fresh : running;
         for (size_t i = 0; i < a->kafka_n; i++) {
             const char *key = a->kafka_keys[i], *va = a->kafka_vals[i];
-            if (kafka_value(a, key) != va) continue; /* overridden by a later one */
+            if (!va || kafka_value(a, key) != va) continue; /* overridden by a later one */
             const char *vb = kafka_value(b, key);
             if (removed ? vb != NULL : vb && strcmp(va, vb) == 0) continue;
             const char *was = removed ? va : vb, *now = removed ? NULL : va;

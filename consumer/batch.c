@@ -484,10 +484,10 @@ static int needs_clustering(const batch_t *b)
  * the same transaction. */
 static int stage_cluster(batch_t *b, char *err, size_t errlen)
 {
-    item_t **ord = malloc((b->n ? b->n : 1) * sizeof(*ord));
+    item_t **ord = malloc((b->n ? b->n : 1) * sizeof(item_t *));
     if (!ord) goto oom;
     for (size_t i = 0; i < b->n; i++) ord[i] = &b->items[i];
-    qsort(ord, b->n, sizeof(*ord), item_position_cmp);
+    qsort(ord, b->n, sizeof(item_t *), item_position_cmp);
     for (size_t i = 0; i < b->n; i++) {
         item_t *it = ord[i];
         if (it->state != ITEM_OK || it->cluster_id || it->reextract) continue;

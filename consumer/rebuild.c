@@ -168,7 +168,7 @@ int rebuild_run(const rebuild_opts_t *o, rebuild_stats_t *st, char *err, size_t 
     r.rows = calloc(STORE_REBUILD_PAGE, sizeof(*r.rows));
     r.llm_in = calloc(STORE_REBUILD_PAGE, sizeof(*r.llm_in));
     r.llm_idx = calloc(STORE_REBUILD_PAGE, sizeof(*r.llm_idx));
-    r.llm_out = calloc(STORE_REBUILD_PAGE, sizeof(*r.llm_out));
+    r.llm_out = calloc(STORE_REBUILD_PAGE, sizeof(cJSON *));
     int rc = REBUILD_FAILED;
     if (!r.engine || !r.slots || !r.rows || !r.llm_in || !r.llm_idx || !r.llm_out) {
         if (r.engine) snprintf(err, errlen, "out of memory");
