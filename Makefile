@@ -103,7 +103,7 @@ unit: deps
 	@sh tests/run.sh unit
 
 test: deps
-	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory all units $(BINDIR)/cluster_eval
 	@$(MAKE) --no-print-directory SAN=1 all units
 	@sh tests/run.sh all
 

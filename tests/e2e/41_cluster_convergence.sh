@@ -10,6 +10,7 @@ harness_init
 FAILED=0
 BIN=${BIN:-bin}
 export BIN
+[ -x "$BIN/cluster_eval" ] || { fail "cluster_eval" "$BIN/cluster_eval not built (make test builds it)"; exit 1; }
 
 /usr/bin/python3 - tests/data/demo.jsonl >"$T/labelled.jsonl" <<'PY'
 import json, sys
