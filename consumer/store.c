@@ -41,6 +41,21 @@ struct store {
 
 static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
 
+/* The commutative cluster writes, one text for every statement that makes
+ * them: a cluster's increment from the rows of ROWS (cluster_id,
+ * published_at, title; $1 = the writing instance), as a CTE named cl, and
+ * the clause that adds term weights. */
+#define CLUSTERS_UPSERT_FROM(rows)                                                                  \
+    "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "    \
+    "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "           \
+    "nextval('cluster_version') FROM " rows " WHERE cluster_id IS NOT NULL GROUP BY cluster_id "    \
+    "ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "                         \
+    "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "                                \
+    "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "                                \
+    "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version)"
+#define CLUSTER_TERMS_ADD \
+    "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight"
+
 static const char EVENT_COLUMNS[] =
     "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
     "kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, "
@@ -573,7 +588,7 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
                  "RETURNING m.dst, ct.term, ct.weight), "
                  "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT dst, term, sum(weight) "
                  "FROM moved GROUP BY 1, 2 "
-                 "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight), "
+                 CLUSTER_TERMS_ADD "), "
                  "gone AS (UPDATE clusters c SET merged_into = m.dst, updated_by = $3, updated_at = now(), "
                  "version = nextval('cluster_version') FROM m WHERE c.id = m.src AND c.merged_into IS NULL "
                  "RETURNING m.dst, c.docs, c.first_seen, c.last_seen), "
@@ -637,16 +652,10 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                  "(f.v->>'amount')::double precision, f.v->>'currency' FROM ins, "
                  "jsonb_array_elements(coalesce(ins.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord) "
                  "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING), "
-                 "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "
-                 "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "
-                 "nextval('cluster_version') FROM ins WHERE cluster_id IS NOT NULL GROUP BY cluster_id "
-                 "ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "
-                 "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "
-                 "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "
-                 "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version), "
+                 CLUSTERS_UPSERT_FROM("ins") ", "
                  "ct AS (INSERT INTO cluster_terms (cluster_id, term, weight) "
                  "SELECT c.cluster_id, c.term, sum(c.weight) FROM cluster_stage c JOIN ins ON ins.id = c.event_id "
-                 "GROUP BY 1, 2 ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight) "
+                 "GROUP BY 1, 2 " CLUSTER_TERMS_ADD ") "
                  "SELECT id FROM ins",
                  EVENT_COLUMNS, EVENT_COLUMNS);
         const char *p1[] = {cl && cl->instance ? cl->instance : ""};
@@ -1381,16 +1390,10 @@ store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
         exec_ok(s,
                 "WITH up AS (UPDATE events e SET cluster_id = r.cluster_id FROM rebuild_stage r "
                 "WHERE e.id = r.event_id RETURNING e.cluster_id, e.published_at, e.title), "
-                "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "
-                "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "
-                "nextval('cluster_version') FROM up "
-                "GROUP BY cluster_id ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "
-                "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "
-                "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "
-                "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version) "
+                CLUSTERS_UPSERT_FROM("up") " "
                 "INSERT INTO cluster_terms (cluster_id, term, weight) SELECT cluster_id, term, sum(weight) "
                 "FROM cluster_stage GROUP BY 1, 2 "
-                "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight",
+                CLUSTER_TERMS_ADD,
                 1, p, err, errlen) != 0 ||
         exec_ok(s, "DELETE FROM rebuild_stage", 0, NULL, err, errlen) != 0 ||
         exec_ok(s, "DELETE FROM cluster_stage", 0, NULL, err, errlen) != 0 ||

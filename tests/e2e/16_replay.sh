@@ -5,8 +5,7 @@ set -u
 . tests/support/lib.sh
 harness_init
 FAILED=0
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
+events_start
 produce events tests/data/demo.jsonl 2>"$T/p.log" || fail "produce" "demo corpus"
 eval "$(consumer_cmd) -t events --drain" 2>"$T/c1.log" || fail "first pass" "$(tail -n 2 "$T/c1.log")"
 snapshot() {

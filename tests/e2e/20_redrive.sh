@@ -9,8 +9,7 @@ set -u
 . tests/support/lib.sh
 harness_init
 FAILED=0
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
+events_start
 
 # redrive NAME ARGS...: one run, stderr to $T/NAME.log, stdout to $T/NAME.out.
 redrive() {

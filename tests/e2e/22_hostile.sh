@@ -11,8 +11,7 @@ set -u
 . tests/support/lib.sh
 harness_init
 FAILED=0
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
+events_start
 
 # Written by an independent client; each message keyed by its name.
 /usr/bin/python3 - "$BOOTSTRAP" "$T/expect.tsv" <<'PY' || fail "produce hostile" "python producer"

@@ -7,13 +7,8 @@ set -u
 . tests/support/lib.sh
 harness_init
 FAILED=0
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
-if produce events tests/data/trends-planted.jsonl 2>"$T/producer.log"; then pass "producer delivered the planted corpus"
-else fail "producer" "$(tail -n 2 "$T/producer.log")"; fi
-eval "$(consumer_cmd) -t events --drain" 2>"$T/consumer.log"
-rc=$?
-[ $rc = 0 ] && pass "consumer --drain exits 0" || fail "consumer --drain" "exit $rc: $(tail -n 3 "$T/consumer.log")"
+events_start
+consume_corpus tests/data/trends-planted.jsonl
 eval "$(consumer_cmd) trends --json" >"$T/trends.json" 2>"$T/trends.log" || fail "trends --json" "$(tail -n 2 "$T/trends.log")"
 /usr/bin/python3 - "$T/trends.json" <<'PY'
 import json, sys

@@ -12,8 +12,7 @@ FAILED=0
 CHROMIUM=$(command -v chromium || true)
 [ -n "$CHROMIUM" ] || fail "chromium" "not installed (make deps installs it)"
 
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
+events_start
 
 # The same hostile headline from three outlets: one story cluster whose label
 # is markup, inside the demo's period so the report lists it.
@@ -25,12 +24,7 @@ for i in 1 2 3; do
     'Zorblax said the flurbonium widgets would be replaced.' "$i"
 done >"$T/hostile.jsonl"
 
-if produce events tests/data/demo.jsonl "$T/hostile.jsonl" 2>"$T/producer.log"; then
-  pass "producer delivered the demo corpus and the hostile events"
-else fail "producer" "$(tail -n 2 "$T/producer.log")"; fi
-eval "$(consumer_cmd) -t events --drain" 2>"$T/consumer.log"
-rc=$?
-[ $rc = 0 ] && pass "consumer --drain exits 0" || fail "consumer --drain" "exit $rc: $(tail -n 3 "$T/consumer.log")"
+consume_corpus tests/data/demo.jsonl "$T/hostile.jsonl"
 n=$(psql_q "SELECT count(*) FROM events WHERE id LIKE 'hostile-%'")
 [ "$n" = 3 ] && pass "hostile events stored" || fail "hostile events" "$n stored"
 

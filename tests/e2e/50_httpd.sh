@@ -7,8 +7,7 @@ set -u
 . tests/support/lib.sh
 harness_init
 FAILED=0
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
+events_start
 
 # A NOTIFY_SOCKET listener standing in for systemd: one line per datagram.
 NOTIFY_SOCKET="$T/notify.sock"

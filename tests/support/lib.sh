@@ -103,6 +103,20 @@ CREATE TRIGGER reject_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTI
 SQL
 }
 
+# The corpus tests' setup: a throwaway PostgreSQL, and a mock cluster with
+# topic events (3 partitions) and its dead-letter topic events.dlq.
+events_start() { pg_start && mock_start --brokers 1 --topic events:3 --topic events.dlq:1; }
+
+# consume_corpus FILE...: the files produced to events, then consumed with
+# --drain into PostgreSQL; a PASS or FAIL line for each step.
+consume_corpus() {
+  if produce events "$@" 2>"$T/producer.log"; then pass "producer delivered $*"
+  else fail "producer" "$(tail -n 2 "$T/producer.log")"; fi
+  eval "$(consumer_cmd) -t events --drain" 2>"$T/consumer.log"
+  cc_rc=$?
+  [ $cc_rc = 0 ] && pass "consumer --drain exits 0" || fail "consumer --drain" "exit $cc_rc: $(tail -n 3 "$T/consumer.log")"
+}
+
 # mock_start --brokers 3 --topic events:6 ...
 mock_start() {
   mkfifo "$T/mock.in"
