@@ -1,9 +1,12 @@
 #include "batch.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event.h"
 #include "log.h"
@@ -32,10 +35,25 @@ typedef struct {
     size_t n_cterms;
 } item_t;
 
+/* A generation: the items of one batch and the engine merges made while
+ * clustering them, written by the same transaction. */
+typedef struct {
+    item_t *items;
+    size_t n, cap;
+    cluster_merge_t *merges;
+    size_t n_merges, merges_cap;
+} gen_t;
+
+/* The writer's state, under mu. */
+typedef enum {
+    WRITER_IDLE = 0, /* run is empty, or its failure was reported and it waits for a retry */
+    WRITER_BUSY,     /* run is being written */
+    WRITER_OK,       /* run is durable; its outcome not yet taken */
+    WRITER_FAILED    /* run was not written; the failure not yet reported */
+} writer_state_t;
+
 struct batch {
     batch_stages_t st;
-    cluster_merge_t *merges; /* engine merges not yet durable, in order */
-    size_t n_merges, merges_cap;
     char *group;
     char *dlq_topic; /* NULL: <topic>.dlq */
     int reextract;   /* extract.reextract: stored events are extracted again */
@@ -44,29 +62,50 @@ struct batch {
     int clusters_synced;    /* the first sync (the warm cache) is done */
     int64_t cluster_version; /* highest stored cluster version read into the engine */
     size_t clusters_read;   /* by the sync in progress */
-    item_t *items;
-    size_t n, cap;
-    /* Scratch reused across flushes so the hot path does not allocate. */
-    store_row_t *rows;
-    store_dead_t *dead;
-    dlq_letter_t *letters;
-    char (*dlq_names)[256];
+    /* cur is filled and prepared by the caller's thread; run is written by
+     * the writer thread meanwhile, and kept after a failure for the retry.
+     * The engine is shared: the caller clusters cur while the writer reads
+     * other instances' changes into it, one at a time (engine_mu). */
+    gen_t cur, run;
+    pthread_t writer;
+    int writer_started;
+    pthread_mutex_t mu, engine_mu;
+    pthread_cond_t cv;
+    writer_state_t wstate;
+    int wquit;
+    char werr[512];
+    batch_stats_t wstats; /* the run's persisted, duplicates, dead */
+    /* Caller-side scratch, reused across flushes. */
     const char **ids;
     unsigned char *known;
     extract_input_t *llm_in;
     size_t *llm_idx;
     cJSON **llm_out;
     size_t scratch_cap;
-    store_offset_t *offs;
+    /* Writer-side scratch. */
+    store_row_t *rows;
+    store_dead_t *dead;
+    dlq_letter_t *letters;
+    char (*dlq_names)[256];
+    size_t wscratch_cap;
+    store_offset_t *offs; /* the run's next offsets */
+    size_t n_offs, offs_cap;
+    /* Offsets made durable and not yet handed out by batch_flush(). */
     batch_offsets_t out;
-    size_t offs_cap;
+    size_t out_cap;
+    int out_taken;
     batch_stats_t stats;
 };
 
-batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages)
+static void *writer_main(void *arg);
+
+batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err, size_t errlen)
 {
     batch_t *b = calloc(1, sizeof(*b));
-    if (!b) return NULL;
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     b->st = *stages;
     b->group = strdup(config_str(cfg, "group"));
     const char *dt = config_str(cfg, "dlq.topic");
@@ -74,10 +113,21 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages)
     b->kafka_timeout_ms = config_int(cfg, "kafka.timeout.ms");
     b->reextract = config_bool(cfg, "extract.reextract");
     b->cluster_cache_max = config_int(cfg, "cluster.cache.max");
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_mutex_init(&b->engine_mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
     if (!b->group || (*dt && !b->dlq_topic)) {
+        snprintf(err, errlen, "out of memory");
         batch_destroy(b);
         return NULL;
     }
+    int rc = pthread_create(&b->writer, NULL, writer_main, b);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
+        batch_destroy(b);
+        return NULL;
+    }
+    b->writer_started = 1;
     return b;
 }
 
@@ -98,11 +148,60 @@ static void item_clear(item_t *it)
     it->msg = NULL;
 }
 
+static void gen_clear(gen_t *g)
+{
+    for (size_t i = 0; i < g->n; i++) item_clear(&g->items[i]);
+    g->n = 0;
+    g->n_merges = 0;
+}
+
+static void gen_free(gen_t *g)
+{
+    gen_clear(g);
+    free(g->items);
+    free(g->merges);
+}
+
+/* Waits until the writer is not writing. Inside batch_flush(), serve (when
+ * set) keeps the consumer alive once the wait passes a second; the writer's
+ * work is bounded by the store's and the broker's timeouts. */
+static void writer_wait(batch_t *b, int serve)
+{
+    long waited_ms = 0;
+    pthread_mutex_lock(&b->mu);
+    while (b->wstate == WRITER_BUSY) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) == ETIMEDOUT) waited_ms += 100;
+        if (serve && b->st.serve && waited_ms >= 1000 && b->wstate == WRITER_BUSY) {
+            pthread_mutex_unlock(&b->mu);
+            b->st.serve(b->st.serve_opaque);
+            pthread_mutex_lock(&b->mu);
+        }
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
 void batch_destroy(batch_t *b)
 {
     if (!b) return;
-    for (size_t i = 0; i < b->n; i++) item_clear(&b->items[i]);
-    free(b->items);
+    if (b->writer_started) {
+        pthread_mutex_lock(&b->mu);
+        b->wquit = 1;
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+        pthread_join(b->writer, NULL);
+    }
+    pthread_mutex_destroy(&b->mu);
+    pthread_mutex_destroy(&b->engine_mu);
+    pthread_cond_destroy(&b->cv);
+    gen_free(&b->cur);
+    gen_free(&b->run);
     free(b->rows);
     free(b->dead);
     free(b->letters);
@@ -113,7 +212,6 @@ void batch_destroy(batch_t *b)
     free(b->llm_idx);
     free(b->llm_out);
     free(b->offs);
-    free(b->merges);
     free(b->out.topics);
     free(b->out.partitions);
     free(b->out.next);
@@ -122,7 +220,8 @@ void batch_destroy(batch_t *b)
     free(b);
 }
 
-size_t batch_count(const batch_t *b) { return b->n; }
+size_t batch_count(const batch_t *b) { return b->cur.n; }
+size_t batch_pending(const batch_t *b) { return b->run.n; }
 const batch_stats_t *batch_stats(const batch_t *b) { return &b->stats; }
 
 static void mark_dead(item_t *it, const char *cls, const char *stage, const char *msg)
@@ -136,9 +235,10 @@ static void mark_dead(item_t *it, const char *cls, const char *stage, const char
 
 void batch_add(batch_t *b, rd_kafka_message_t *m)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        item_t *n = realloc(b->items, cap * sizeof(*n));
+    gen_t *g = &b->cur;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 256;
+        item_t *n = realloc(g->items, cap * sizeof(*n));
         if (!n) {
             /* Without room the message cannot be tracked; dropping it is safe
              * because its offset is not committed: it is re-delivered. */
@@ -146,10 +246,10 @@ void batch_add(batch_t *b, rd_kafka_message_t *m)
             rd_kafka_message_destroy(m);
             return;
         }
-        b->items = n;
-        b->cap = cap;
+        g->items = n;
+        g->cap = cap;
     }
-    item_t *it = &b->items[b->n++];
+    item_t *it = &g->items[g->n++];
     memset(it, 0, sizeof(*it));
     it->msg = m;
     b->stats.consumed++;
@@ -158,71 +258,95 @@ void batch_add(batch_t *b, rd_kafka_message_t *m)
     if (e != EVENT_OK) mark_dead(it, event_err_class(e), event_err_stage(e), err);
 }
 
-void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts)
+static void gen_forget(gen_t *g, const rd_kafka_topic_partition_list_t *parts)
 {
     size_t w = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < g->n; i++) {
+        item_t *it = &g->items[i];
         int drop = 0;
         for (int p = 0; p < parts->cnt && !drop; p++)
             drop = parts->elems[p].partition == it->msg->partition &&
                    strcmp(parts->elems[p].topic, rd_kafka_topic_name(it->msg->rkt)) == 0;
         if (drop) item_clear(it);
-        else b->items[w++] = *it;
+        else g->items[w++] = *it;
     }
-    b->n = w;
+    g->n = w;
 }
 
-static int reserve_scratch(batch_t *b)
+static void run_taken(batch_t *b);
+
+void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts)
 {
-    if (b->n <= b->scratch_cap) return 0;
-    size_t cap = b->n;
-    store_row_t *r = realloc(b->rows, cap * sizeof(*r));
-    if (r) b->rows = r;
-    store_dead_t *d = realloc(b->dead, cap * sizeof(*d));
-    if (d) b->dead = d;
-    dlq_letter_t *l = realloc(b->letters, cap * sizeof(*l));
-    if (l) b->letters = l;
-    char(*nm)[256] = realloc(b->dlq_names, cap * sizeof(*nm));
-    if (nm) b->dlq_names = nm;
-    const char **ids = realloc(b->ids, cap * sizeof(*ids));
+    gen_forget(&b->cur, parts);
+    /* A run being written is let finish (its rows are idempotent and its
+     * offsets only move forward); a failed one forgets these partitions. */
+    writer_wait(b, 0);
+    pthread_mutex_lock(&b->mu);
+    writer_state_t st = b->wstate;
+    pthread_mutex_unlock(&b->mu);
+    if (st == WRITER_OK) run_taken(b);
+    else gen_forget(&b->run, parts);
+}
+
+/* Grows the caller-side scratch to n items. */
+static int reserve_scratch(batch_t *b, size_t n)
+{
+    if (n <= b->scratch_cap) return 0;
+    const char **ids = realloc(b->ids, n * sizeof(*ids));
     if (ids) b->ids = ids;
-    unsigned char *kn = realloc(b->known, cap);
+    unsigned char *kn = realloc(b->known, n);
     if (kn) b->known = kn;
-    extract_input_t *li = realloc(b->llm_in, cap * sizeof(*li));
+    extract_input_t *li = realloc(b->llm_in, n * sizeof(*li));
     if (li) b->llm_in = li;
-    size_t *lx = realloc(b->llm_idx, cap * sizeof(*lx));
+    size_t *lx = realloc(b->llm_idx, n * sizeof(*lx));
     if (lx) b->llm_idx = lx;
-    cJSON **lo = realloc(b->llm_out, cap * sizeof(cJSON *));
+    cJSON **lo = realloc(b->llm_out, n * sizeof(cJSON *));
     if (lo) b->llm_out = lo;
-    if (!r || !d || !l || !nm || !ids || !kn || !li || !lx || !lo) return -1;
-    b->scratch_cap = cap;
+    if (!ids || !kn || !li || !lx || !lo) return -1;
+    b->scratch_cap = n;
     return 0;
 }
 
-static const char *dlq_topic_for(batch_t *b, size_t i)
+/* Grows the writer-side scratch to n items. */
+static int reserve_wscratch(batch_t *b, size_t n)
+{
+    if (n <= b->wscratch_cap) return 0;
+    store_row_t *r = realloc(b->rows, n * sizeof(*r));
+    if (r) b->rows = r;
+    store_dead_t *d = realloc(b->dead, n * sizeof(*d));
+    if (d) b->dead = d;
+    dlq_letter_t *l = realloc(b->letters, n * sizeof(*l));
+    if (l) b->letters = l;
+    char(*nm)[256] = realloc(b->dlq_names, n * sizeof(*nm));
+    if (nm) b->dlq_names = nm;
+    if (!r || !d || !l || !nm) return -1;
+    b->wscratch_cap = n;
+    return 0;
+}
+
+static const char *dlq_topic_for(batch_t *b, const gen_t *g, size_t i)
 {
     if (b->dlq_topic) return b->dlq_topic;
     snprintf(b->dlq_names[i], sizeof(b->dlq_names[i]), "%s.dlq",
-             rd_kafka_topic_name(b->items[i].msg->rkt));
+             rd_kafka_topic_name(g->items[i].msg->rkt));
     return b->dlq_names[i];
 }
 
 /* Dead letters not yet acknowledged go out now: they must be acknowledged
- * before the transaction that moves the offset past them. */
-static int send_dead_letters(batch_t *b, char *err, size_t errlen)
+ * before the transaction that moves the offset past them. Writer side. */
+static int send_dead_letters(batch_t *b, gen_t *g, char *err, size_t errlen)
 {
     size_t nl = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < g->n; i++) {
+        item_t *it = &g->items[i];
         if (it->state != ITEM_DEAD || it->dlq_acked) continue;
-        b->letters[nl++] = (dlq_letter_t){it->msg, dlq_topic_for(b, i), it->err_class,
+        b->letters[nl++] = (dlq_letter_t){it->msg, dlq_topic_for(b, g, i), it->err_class,
                                           it->err_stage, it->err_msg, it->attempts};
     }
     if (nl == 0) return 0;
     if (dlq_send(b->st.dlq, b->letters, nl, b->kafka_timeout_ms, err, errlen) != 0) return -1;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < g->n; i++) {
+        item_t *it = &g->items[i];
         if (it->state != ITEM_DEAD || it->dlq_acked) continue;
         it->dlq_acked = 1;
         const char *label[] = {it->err_class};
@@ -250,20 +374,21 @@ static uint64_t id_hash(const char *s)
  * later copies are marked known, so it is extracted and clustered once. */
 static int mark_batch_duplicates(batch_t *b)
 {
+    gen_t *g = &b->cur;
     size_t cap = 16;
-    while (cap < b->n * 2) cap *= 2;
+    while (cap < g->n * 2) cap *= 2;
     size_t *slots = malloc(cap * sizeof(*slots)); /* item index + 1; 0 = empty */
     if (!slots) return -1;
     memset(slots, 0, cap * sizeof(*slots));
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < g->n; i++) {
+        item_t *it = &g->items[i];
         if (it->state != ITEM_OK) continue;
         for (size_t h = id_hash(it->ev.id) & (cap - 1);; h = (h + 1) & (cap - 1)) {
             if (!slots[h]) {
                 slots[h] = i + 1;
                 break;
             }
-            if (strcmp(b->items[slots[h] - 1].ev.id, it->ev.id) == 0) {
+            if (strcmp(g->items[slots[h] - 1].ev.id, it->ev.id) == 0) {
                 it->state = ITEM_KNOWN;
                 b->stats.duplicates++;
                 break;
@@ -281,13 +406,13 @@ static int stage_skip_known(batch_t *b, char *err, size_t errlen)
         return -1;
     }
     size_t n = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].state == ITEM_OK && !b->items[i].checked) b->ids[n++] = b->items[i].ev.id;
+    for (size_t i = 0; i < b->cur.n; i++)
+        if (b->cur.items[i].state == ITEM_OK && !b->cur.items[i].checked) b->ids[n++] = b->cur.items[i].ev.id;
     if (n == 0) return 0;
     if (store_events_known(b->st.store, b->ids, n, b->known, err, errlen) != STORE_OK) return -1;
     size_t k = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
         if (it->state != ITEM_OK || it->checked) continue;
         it->checked = 1;
         if (b->known[k++]) {
@@ -308,8 +433,8 @@ static int stage_fetch(batch_t *b, char *err, size_t errlen)
 {
     buf_t text = {0};
     int rc = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
         if (it->state != ITEM_OK || it->reextract || it->fetch_status || it->extraction_json || !it->ev.url ||
             *it->ev.text)
             continue;
@@ -372,8 +497,8 @@ static void llm_observe(batch_t *b, const llm_batch_stats_t *st)
 static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
 {
     size_t n = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
         if (it->state != ITEM_OK || it->extraction_json) continue;
         b->llm_idx[n] = i;
         b->llm_in[n++] = item_input(it);
@@ -388,7 +513,7 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     llm_batch_finish(b->st.llm, b->llm_out, &st);
     llm_observe(b, &st);
     for (size_t k = 0; k < n; k++) {
-        item_t *it = &b->items[b->llm_idx[k]];
+        item_t *it = &b->cur.items[b->llm_idx[k]];
         if (!b->llm_out[k]) continue;
         if (item_set_extraction(it, b->llm_out[k]) != 0) {
             cJSON_Delete(it->extraction);
@@ -414,8 +539,8 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
 static int stage_extract(batch_t *b, char *err, size_t errlen)
 {
     if (b->st.llm && stage_extract_llm(b, err, errlen) != 0) return -1;
-    for (size_t i = 0; i < b->n; i++) {
-        item_t *it = &b->items[i];
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
         if (it->state != ITEM_OK || it->extraction_json) continue;
         extract_input_t in = item_input(it);
         char e[256];
@@ -453,26 +578,23 @@ static void on_cluster_read(void *opaque, const cluster_state_t *st, int64_t mer
  * heaviest terms of several events' increments. */
 #define CLUSTER_TERMS_READ 64
 
-int batch_clusters_sync(batch_t *b, size_t *read, char *err, size_t errlen)
+static int clusters_sync(batch_t *b, store_t *store, size_t *read, char *err, size_t errlen)
 {
+    pthread_mutex_lock(&b->engine_mu);
     b->clusters_read = 0;
     int first = !b->clusters_synced;
-    store_rc_t rc = store_clusters_load(b->st.store, first ? NULL : b->st.instance, &b->cluster_version,
+    store_rc_t rc = store_clusters_load(store, first ? NULL : b->st.instance, &b->cluster_version,
                                         first ? b->cluster_cache_max : LONG_MAX, CLUSTER_TERMS_READ,
                                         on_cluster_read, b, err, errlen);
-    if (rc != STORE_OK) return -1;
-    b->clusters_synced = 1;
+    if (rc == STORE_OK) b->clusters_synced = 1;
     if (read) *read = b->clusters_read;
-    return 0;
+    pthread_mutex_unlock(&b->engine_mu);
+    return rc == STORE_OK ? 0 : -1;
 }
 
-static int needs_clustering(const batch_t *b)
+int batch_clusters_sync(batch_t *b, size_t *read, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        const item_t *it = &b->items[i];
-        if (it->state == ITEM_OK && !it->cluster_id && !it->reextract) return 1;
-    }
-    return 0;
+    return clusters_sync(b, b->st.store, read, err, errlen);
 }
 
 /* Stage cluster: each event joins or founds a story cluster, batch after
@@ -481,14 +603,22 @@ static int needs_clustering(const batch_t *b)
  * --rebuild` can repeat it (rebuild.h), and that does not depend on how
  * fetches from several partitions interleaved. The increment (its heaviest
  * terms) travels with the row, so the shared state in PostgreSQL gets it in
- * the same transaction. */
+ * the same transaction. Runs while the writer writes the previous batch:
+ * the engine has every earlier batch of this instance and what other
+ * instances had written when that batch took the clustering lock. */
 static int stage_cluster(batch_t *b, char *err, size_t errlen)
 {
-    item_t **ord = malloc((b->n ? b->n : 1) * sizeof(item_t *));
-    if (!ord) goto oom;
-    for (size_t i = 0; i < b->n; i++) ord[i] = &b->items[i];
-    qsort(ord, b->n, sizeof(item_t *), item_position_cmp);
-    for (size_t i = 0; i < b->n; i++) {
+    gen_t *g = &b->cur;
+    item_t **ord = malloc((g->n ? g->n : 1) * sizeof(item_t *));
+    if (!ord) {
+        snprintf(err, errlen, "out of memory clustering");
+        return -1;
+    }
+    for (size_t i = 0; i < g->n; i++) ord[i] = &g->items[i];
+    qsort(ord, g->n, sizeof(item_t *), item_position_cmp);
+    int rc = 0;
+    pthread_mutex_lock(&b->engine_mu);
+    for (size_t i = 0; i < g->n && rc == 0; i++) {
         item_t *it = ord[i];
         if (it->state != ITEM_OK || it->cluster_id || it->reextract) continue;
         const char *names[64];
@@ -497,48 +627,41 @@ static int stage_cluster(batch_t *b, char *err, size_t errlen)
                              it->ev.published_at_us};
         cluster_result_t res;
         if (cluster_engine_add(b->st.clusters, &doc, &res, err, errlen) != 0) {
-            free(ord);
-            return -1;
+            rc = -1;
+            break;
         }
-        if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &it->cterms, &it->n_cterms) != 0) goto oom;
+        if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &it->cterms, &it->n_cterms) != 0) rc = -2;
         it->cluster_id = res.cluster_id;
-        for (size_t m = 0; m < res.n_merges; m++) {
-            if (cluster_merges_append(&b->merges, &b->n_merges, &b->merges_cap, res.merges[m]) != 0) goto oom;
+        for (size_t m = 0; m < res.n_merges && rc == 0; m++) {
+            if (cluster_merges_append(&g->merges, &g->n_merges, &g->merges_cap, res.merges[m]) != 0) rc = -2;
             /* Events of this batch already placed in the absorbed cluster
              * follow it (their rows are written with the survivor's id). */
-            for (size_t j = 0; j < b->n; j++)
-                if (b->items[j].cluster_id == res.merges[m].from) b->items[j].cluster_id = res.merges[m].into;
+            for (size_t j = 0; j < g->n; j++)
+                if (g->items[j].cluster_id == res.merges[m].from) g->items[j].cluster_id = res.merges[m].into;
         }
     }
+    pthread_mutex_unlock(&b->engine_mu);
     free(ord);
-    return 0;
-oom:
-    free(ord);
-    snprintf(err, errlen, "out of memory clustering");
-    return -1;
+    if (rc == -2) snprintf(err, errlen, "out of memory clustering");
+    return rc ? -1 : 0;
 }
 
-static int collect_offsets(batch_t *b)
+/* The run's next offset per partition, into b->offs. */
+static int collect_offsets(batch_t *b, const gen_t *g)
 {
     size_t n = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        const char *topic = rd_kafka_topic_name(b->items[i].msg->rkt);
-        int32_t p = b->items[i].msg->partition;
-        int64_t next = b->items[i].msg->offset + 1;
+    for (size_t i = 0; i < g->n; i++) {
+        const char *topic = rd_kafka_topic_name(g->items[i].msg->rkt);
+        int32_t p = g->items[i].msg->partition;
+        int64_t next = g->items[i].msg->offset + 1;
         size_t k = 0;
         while (k < n && !(b->offs[k].partition == p && strcmp(b->offs[k].topic, topic) == 0)) k++;
         if (k == n) {
             if (n == b->offs_cap) {
                 size_t cap = b->offs_cap ? b->offs_cap * 2 : 16;
                 store_offset_t *o = realloc(b->offs, cap * sizeof(*o));
-                const char **t = realloc(b->out.topics, cap * sizeof(*t));
-                if (t) b->out.topics = t;
-                int32_t *pp = realloc(b->out.partitions, cap * sizeof(*pp));
-                if (pp) b->out.partitions = pp;
-                int64_t *nx = realloc(b->out.next, cap * sizeof(*nx));
-                if (nx) b->out.next = nx;
-                if (o) b->offs = o;
-                if (!o || !t || !pp || !nx) return -1;
+                if (!o) return -1;
+                b->offs = o;
                 b->offs_cap = cap;
             }
             b->offs[n++] = (store_offset_t){topic, p, next};
@@ -546,49 +669,36 @@ static int collect_offsets(batch_t *b)
             b->offs[k].next_offset = next;
         }
     }
-    return (int)n;
+    b->n_offs = n;
+    return 0;
 }
 
-int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
+/* Writes the run in one transaction: dead letters first (acknowledged),
+ * then, when it carries cluster increments, the clustering lock and the
+ * other instances' changes read into the engine (so later batches see
+ * them; this batch's rows follow merges made meanwhile in the store), then
+ * the rows, dead-letter mirror, merges and next offsets. Rows the database
+ * rejects become dead letters and the rest go again. Writer side. */
+static int run_write(batch_t *b, char *err, size_t errlen)
 {
-    out->n = 0;
-    if (b->n == 0) return 0;
-    b->stats.flushes++;
-    if (reserve_scratch(b) != 0) {
+    gen_t *g = &b->run;
+    memset(&b->wstats, 0, sizeof(b->wstats));
+    if (reserve_wscratch(b, g->n) != 0 || collect_offsets(b, g) != 0) {
         snprintf(err, errlen, "out of memory preparing a batch");
         return -1;
     }
-    int noffs = collect_offsets(b);
-    if (noffs < 0) {
-        snprintf(err, errlen, "out of memory preparing a batch");
-        return -1;
-    }
-    for (size_t i = 0; i < b->n; i++) b->items[i].attempts++;
-    if (stage_skip_known(b, err, errlen) != 0) goto transient;
-    if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) goto transient;
-    if (stage_extract(b, err, errlen) != 0) goto transient;
-
     for (int round = 0;; round++) {
-        if (send_dead_letters(b, err, errlen) != 0) goto transient;
-        /* Clustering decisions are made under the lock, on the engine
-         * brought up to date with every other instance's writes; the
-         * transaction that the lock opened writes them. */
-        if (needs_clustering(b)) {
-            if (store_cluster_lock(b->st.store, err, errlen) != STORE_OK) goto transient;
-            if (batch_clusters_sync(b, NULL, err, errlen) != 0 || stage_cluster(b, err, errlen) != 0) {
-                store_cluster_unlock(b->st.store);
-                goto transient;
-            }
-        }
+        if (send_dead_letters(b, g, err, errlen) != 0) return -1;
         size_t nrows = 0, ndead = 0;
-        for (size_t i = 0; i < b->n; i++) {
-            item_t *it = &b->items[i];
+        int clustered = g->n_merges > 0;
+        for (size_t i = 0; i < g->n; i++) {
+            item_t *it = &g->items[i];
             if (it->state == ITEM_KNOWN) continue;
             if (it->state == ITEM_DEAD) {
                 b->dead[ndead++] = (store_dead_t){rd_kafka_topic_name(it->msg->rkt),
                                                   it->msg->partition, it->msg->offset,
                                                   it->err_class, it->err_stage, it->err_msg,
-                                                  dlq_topic_for(b, i)};
+                                                  dlq_topic_for(b, g, i)};
                 continue;
             }
             store_row_t *r = &b->rows[nrows++];
@@ -605,27 +715,36 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             r->reextract = it->reextract;
             r->cluster_terms = it->cterms;
             r->n_cluster_terms = it->n_cterms;
+            if (it->cluster_id) clustered = 1;
         }
-        store_cluster_ops_t ops = {b->merges, b->n_merges, b->st.instance};
+        /* Cluster writes are serialised across instances: the versions that
+         * clusters_sync() reads past are then committed in order. */
+        if (clustered) {
+            if (store_cluster_lock(b->st.writer_store, err, errlen) != STORE_OK) return -1;
+            if (clusters_sync(b, b->st.writer_store, NULL, err, errlen) != 0) {
+                store_cluster_unlock(b->st.writer_store);
+                return -1;
+            }
+        }
+        store_cluster_ops_t ops = {g->merges, g->n_merges, b->st.instance};
         double t0 = metrics_now_s();
-        store_rc_t rc = store_batch_commit(b->st.store, b->group, b->rows, nrows, b->dead, ndead,
-                                           b->offs, (size_t)noffs, &ops, err, errlen);
+        store_rc_t rc = store_batch_commit(b->st.writer_store, b->group, b->rows, nrows, b->dead, ndead,
+                                           b->offs, b->n_offs, &ops, err, errlen);
         metrics_observe(METRIC_PG_COMMIT_SECONDS, NULL, metrics_now_s() - t0);
         if (rc == STORE_OK) {
             size_t inserted = 0;
             for (size_t i = 0; i < nrows; i++) inserted += b->rows[i].inserted;
-            b->stats.persisted += inserted;
-            b->stats.duplicates += nrows - inserted;
-            b->stats.dead += ndead;
-            b->n_merges = 0;
-            break;
+            b->wstats.persisted = inserted;
+            b->wstats.duplicates = nrows - inserted;
+            b->wstats.dead = ndead;
+            return 0;
         }
-        if (rc == STORE_TRANSIENT || round >= 3) goto transient;
+        if (rc == STORE_TRANSIENT || round >= 3) return -1;
         /* STORE_REJECTED: the marked rows become dead letters; the rest go
          * through on the next round. */
         size_t r = 0;
-        for (size_t i = 0; i < b->n; i++) {
-            item_t *it = &b->items[i];
+        for (size_t i = 0; i < g->n; i++) {
+            item_t *it = &g->items[i];
             if (it->state != ITEM_OK) continue;
             store_row_t *row = &b->rows[r++];
             if (!row->rejected) continue;
@@ -633,22 +752,132 @@ int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen)
             snprintf(msg, sizeof(msg), "SQLSTATE %s: %s", row->reject_sqlstate, row->reject_msg);
             mark_dead(it, strcmp(row->reject_sqlstate, "57014") == 0 ? "statement_timeout" : "db_rejected",
                       "persist", msg);
-            log_kv(LOG_WARN, "row rejected by the database; dead-lettering it", "event_id",
+            log_kv(LOG_WARN, "row rejected by the database; dealing with it as a dead letter", "event_id",
                    it->ev.id, "sqlstate", row->reject_sqlstate, NULL);
         }
     }
+}
 
-    for (int k = 0; k < noffs; k++) {
-        b->out.topics[k] = b->offs[k].topic;
-        b->out.partitions[k] = b->offs[k].partition;
-        b->out.next[k] = b->offs[k].next_offset;
+static void *writer_main(void *arg)
+{
+    batch_t *b = arg;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (b->wstate != WRITER_BUSY && !b->wquit) pthread_cond_wait(&b->cv, &b->mu);
+        if (b->wstate != WRITER_BUSY) break;
+        pthread_mutex_unlock(&b->mu);
+        char err[512];
+        int rc = run_write(b, err, sizeof(err));
+        pthread_mutex_lock(&b->mu);
+        if (rc != 0) snprintf(b->werr, sizeof(b->werr), "%s", err);
+        b->wstate = rc == 0 ? WRITER_OK : WRITER_FAILED;
+        pthread_cond_broadcast(&b->cv);
     }
-    b->out.n = (size_t)noffs;
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+static void writer_start(batch_t *b)
+{
+    for (size_t i = 0; i < b->run.n; i++) b->run.items[i].attempts++;
+    pthread_mutex_lock(&b->mu);
+    b->wstate = WRITER_BUSY;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* The run is durable: its counts join the totals, its offsets join those
+ * not yet handed out, its items go. */
+static void run_taken(batch_t *b)
+{
+    if (b->out_taken) {
+        b->out.n = 0;
+        b->out_taken = 0;
+    }
+    for (size_t k = 0; k < b->n_offs; k++) {
+        const store_offset_t *o = &b->offs[k];
+        size_t j = 0;
+        while (j < b->out.n && !(b->out.partitions[j] == o->partition && strcmp(b->out.topics[j], o->topic) == 0))
+            j++;
+        if (j == b->out.n) {
+            if (b->out.n == b->out_cap) {
+                size_t cap = b->out_cap ? b->out_cap * 2 : 16;
+                const char **t = realloc(b->out.topics, cap * sizeof(*t));
+                if (t) b->out.topics = t;
+                int32_t *pp = realloc(b->out.partitions, cap * sizeof(*pp));
+                if (pp) b->out.partitions = pp;
+                int64_t *nx = realloc(b->out.next, cap * sizeof(*nx));
+                if (nx) b->out.next = nx;
+                /* The Kafka mirror only: PostgreSQL has the offsets already. */
+                if (!t || !pp || !nx) break;
+                b->out_cap = cap;
+            }
+            b->out.topics[j] = o->topic;
+            b->out.partitions[j] = o->partition;
+            b->out.next[j] = o->next_offset;
+            b->out.n++;
+        } else if (o->next_offset > b->out.next[j]) {
+            b->out.next[j] = o->next_offset;
+        }
+    }
+    b->stats.persisted += b->wstats.persisted;
+    b->stats.duplicates += b->wstats.duplicates;
+    b->stats.dead += b->wstats.dead;
+    gen_clear(&b->run);
+    pthread_mutex_lock(&b->mu);
+    b->wstate = WRITER_IDLE;
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Brings the run to an end: waits for the writer; a failure is reported
+ * once (-1, err), and the next call writes the run again. 0 when there is
+ * no run left. */
+static int run_settle(batch_t *b, char *err, size_t errlen)
+{
+    for (int again = 0; b->run.n > 0; again++) {
+        writer_wait(b, 1);
+        pthread_mutex_lock(&b->mu);
+        writer_state_t st = b->wstate;
+        if (st == WRITER_FAILED) {
+            snprintf(err, errlen, "%s", b->werr);
+            b->wstate = WRITER_IDLE;
+        }
+        pthread_mutex_unlock(&b->mu);
+        if (st == WRITER_OK) {
+            run_taken(b);
+            return 0;
+        }
+        if (st == WRITER_FAILED || again) return -1;
+        writer_start(b); /* a run whose failure was reported: its retry */
+    }
+    return 0;
+}
+
+int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t errlen)
+{
+    out->n = 0;
+    if (b->cur.n == 0 && b->run.n == 0) return 0;
+    b->stats.flushes++;
+    if (b->cur.n > 0) {
+        if (reserve_scratch(b, b->cur.n) != 0) {
+            snprintf(err, errlen, "out of memory preparing a batch");
+            goto transient;
+        }
+        if (stage_skip_known(b, err, errlen) != 0) goto transient;
+        if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) goto transient;
+        if (stage_extract(b, err, errlen) != 0) goto transient;
+        if (stage_cluster(b, err, errlen) != 0) goto transient;
+    }
+    if (run_settle(b, err, errlen) != 0) goto transient;
+    if (b->cur.n > 0) {
+        gen_t t = b->run;
+        b->run = b->cur;
+        b->cur = t;
+        writer_start(b);
+        if (wait && run_settle(b, err, errlen) != 0) goto transient;
+    }
     *out = b->out;
-    /* The topic names in out point into the messages' topic handles, which
-     * librdkafka keeps alive for the consumer's lifetime. */
-    for (size_t i = 0; i < b->n; i++) item_clear(&b->items[i]);
-    b->n = 0;
+    b->out_taken = 1;
     return 0;
 
 transient:

@@ -1,11 +1,16 @@
-/* batch: one batch of messages through the stages.
+/* batch: batches of messages through the stages.
  *
  *   add:   decode + validate each message as it arrives (permanent failures
  *          are marked for the dead-letter topic, never dropped);
- *   flush: extract -> dead letters (acknowledged) -> one PostgreSQL
- *          transaction: the clustering lock, other instances' cluster
- *          changes read, cluster, rows, dead-letter mirror, next offsets ->
- *          hand the offsets back for the Kafka mirror commit.
+ *   flush: extract -> cluster -> hand the batch to the writer thread, which
+ *          sends its dead letters (acknowledged) and writes it in one
+ *          PostgreSQL transaction (the clustering lock, other instances'
+ *          cluster changes read, rows, dead-letter mirror, next offsets),
+ *          while the caller goes on polling and preparing the next batch.
+ *          The next flush first waits for that transaction: batches are
+ *          written in order, at most one at a time, and one flush hands
+ *          back the offsets the previous made durable (for the Kafka
+ *          mirror commit).
  *
  * batch.c calls store.c and dlq.c and knows neither SQL nor the Kafka
  * protocol. A transient failure leaves the batch intact for a retry: its
@@ -33,7 +38,8 @@ typedef struct {
     uint64_t llm_extracted, llm_fallbacks; /* events extracted by the LLM / by the fallback */
 } batch_stats_t;
 
-/* Offsets made durable by the last successful flush, for the Kafka mirror. */
+/* Offsets made durable since the previous successful flush, for the Kafka
+ * mirror. */
 typedef struct {
     const char **topics;
     int32_t *partitions;
@@ -50,8 +56,9 @@ typedef enum {
 
 /* The stages a batch borrows; each must outlive the batch. */
 typedef struct {
-    store_t *store;
-    dlq_t *dlq;
+    store_t *store;        /* lookups, and the cluster cache read at startup */
+    store_t *writer_store; /* the writer thread's own connection */
+    dlq_t *dlq;            /* used by the writer thread only */
     const extractor_t *extractor;
     cluster_engine_t *clusters;
     const char *instance; /* this consumer's name, recorded on clusters */
@@ -71,19 +78,30 @@ typedef struct {
     const fetch_req_t *fetch_req;
 } batch_stages_t;
 
-batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages);
+/* Starts the writer thread. NULL with err when it cannot. */
+batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err, size_t errlen);
+/* Waits for the batch being written, then stops the writer thread. */
 void batch_destroy(batch_t *b);
 
 /* Takes ownership of m. */
 void batch_add(batch_t *b, rd_kafka_message_t *m);
+/* Messages in the batch being filled. */
 size_t batch_count(const batch_t *b);
+/* Messages handed to the writer and not yet durable (being written, or
+ * failed and waiting for the next flush to write them again). */
+size_t batch_pending(const batch_t *b);
 
-/* 0: durable (offsets in *out, valid until the next call); -1: transient
- * failure, err says why, the batch is kept for a retry. */
-int batch_flush(batch_t *b, batch_offsets_t *out, char *err, size_t errlen);
+/* Prepares the batch being filled, waits for the previous one to be
+ * durable, and hands this one to the writer; with wait, also waits for it.
+ * 0: *out has the offsets made durable meanwhile (valid until the next
+ * call; the batch just handed over is not among them unless wait); -1:
+ * transient failure, err says why, everything is kept for a retry (the
+ * batch written before this one first). */
+int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t errlen);
 
 /* Forgets the messages of these partitions (revoked or lost before they
- * could be made durable; their owner will process them again). */
+ * could be made durable; their owner will process them again). A batch
+ * being written is let finish first. */
 void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts);
 
 const batch_stats_t *batch_stats(const batch_t *b);

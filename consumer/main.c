@@ -40,7 +40,8 @@
 
 typedef struct {
     config_t *cfg;
-    store_t *store;
+    store_t *store;  /* the main loop's connection */
+    store_t *wstore; /* the batch writer thread's */
     dlq_t *dlq;
     batch_t *batch;
     source_t *source;
@@ -274,10 +275,11 @@ static void reload_settings(consumer_t *c)
         read_loop_settings(c);
 }
 
-/* Flushes until durable, pausing the partitions between attempts while
+/* Flushes until durable (with wait, everything so far; without, the batch
+ * is handed to the writer), pausing the partitions between attempts while
  * still polling (so the group sees us alive). Gives up only when asked to
  * stop (returns -1), never by dead-lettering. */
-static int flush_until_durable(consumer_t *c, long give_up_at)
+static int flush_until_durable(consumer_t *c, long give_up_at, int wait)
 {
     for (int attempt = 0;; attempt++) {
         char err[512], n[24];
@@ -285,7 +287,7 @@ static int flush_until_durable(consumer_t *c, long give_up_at)
         double t0 = metrics_now_s();
         snprintf(n, sizeof(n), "%zu", batch_count(c->batch));
         c->in_flush = 1;
-        int ok = batch_flush(c->batch, &out, err, sizeof(err)) == 0;
+        int ok = batch_flush(c->batch, wait, &out, err, sizeof(err)) == 0;
         c->in_flush = 0;
         if (ok) mirror_offsets(c, &out);
         settle_after_flush(c);
@@ -316,7 +318,7 @@ static int flush_until_durable(consumer_t *c, long give_up_at)
             if (m) batch_add(c->batch, m);
             observe_loop(c);
         }
-        if (batch_count(c->batch) == 0) {
+        if (batch_count(c->batch) == 0 && !batch_pending(c->batch)) {
             source_resume(c->source);
             return 0; /* everything pending was revoked meanwhile */
         }
@@ -353,10 +355,10 @@ static void hook_on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *
     }
     c->in_revoke = 1;
     drop_held(c, parts);
-    if (batch_count(c->batch) > 0 && !lost) {
+    if ((batch_count(c->batch) > 0 || batch_pending(c->batch)) && !lost) {
         char err[512];
         batch_offsets_t out;
-        if (batch_flush(c->batch, &out, err, sizeof(err)) == 0) {
+        if (batch_flush(c->batch, 1, &out, err, sizeof(err)) == 0) {
             mirror_offsets(c, &out);
             c->in_revoke = 0;
             return;
@@ -407,11 +409,15 @@ static int run_loop(consumer_t *c, int drain)
             batch_add(c->batch, m);
             last_activity = now;
         }
+        /* A full or old batch goes to the writer; with nothing to hand
+         * over, a batch still being written is waited for. */
         size_t n = batch_count(c->batch);
-        if (n > 0 && ((long)n >= c->batch_size || now >= batch_deadline)) {
-            if (flush_until_durable(c, 0) != 0) return -1;
+        if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline)) ||
+            (n == 0 && batch_pending(c->batch))) {
+            if (flush_until_durable(c, 0, 0) != 0) return -1;
         }
-        if (batch_count(c->batch) == 0 && now - last_trend >= c->trend_ms &&
+        int idle = batch_count(c->batch) == 0 && !batch_pending(c->batch);
+        if (idle && now - last_trend >= c->trend_ms &&
             batch_stats(c->batch)->persisted != trended_at) {
             compute_trends(c);
             trended_at = batch_stats(c->batch)->persisted;
@@ -421,7 +427,7 @@ static int run_loop(consumer_t *c, int drain)
             log_progress(c);
             last_progress = now;
         }
-        if (drain && batch_count(c->batch) == 0 && source_caught_up(c->source) &&
+        if (drain && idle && source_caught_up(c->source) &&
             now - last_activity >= idle_ms) {
             if (batch_stats(c->batch)->persisted != trended_at) compute_trends(c);
             return EXIT_OK;
@@ -571,11 +577,23 @@ static int cmd_run(consumer_t *c, int drain)
     if (!c->dlq) return finish(EXIT_USAGE, err);
     start_llm(c);
     start_fetcher(c);
-    batch_stages_t stages = {c->store,      c->dlq,        c->extractor,       c->clusters,
-                             c->instance,   c->llm,        serve_during_flush, c,
-                             c->fetcher,    &c->fetch_req};
-    c->batch = batch_new(c->cfg, &stages);
-    if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    c->wstore = store_new(config_str(c->cfg, "db"), (int)config_int(c->cfg, "db.connect.timeout.s"),
+                          config_int(c->cfg, "db.statement.timeout.ms"), "shoal-consumer");
+    if (!c->wstore) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    store_rebuild_guard(c->wstore);
+    batch_stages_t stages = {.store = c->store,
+                             .writer_store = c->wstore,
+                             .dlq = c->dlq,
+                             .extractor = c->extractor,
+                             .clusters = c->clusters,
+                             .instance = c->instance,
+                             .llm = c->llm,
+                             .serve = serve_during_flush,
+                             .serve_opaque = c,
+                             .fetcher = c->fetcher,
+                             .fetch_req = &c->fetch_req};
+    c->batch = batch_new(c->cfg, &stages, err, sizeof(err));
+    if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, err);
     load_clusters(c);
     source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
     c->source = source_new(c->cfg, &hooks, err, sizeof(err));
@@ -603,9 +621,9 @@ static int cmd_run(consumer_t *c, int drain)
         log_kv(LOG_INFO, "shutdown requested; draining", "signal", sig, NULL);
         notify_send("STOPPING=1");
         long give_up = now_ms() + timeout * 2 / 3;
-        if (batch_count(c->batch) > 0 && flush_until_durable(c, give_up) != 0) {
+        if ((batch_count(c->batch) > 0 || batch_pending(c->batch)) && flush_until_durable(c, give_up, 1) != 0) {
             char n[24];
-            snprintf(n, sizeof(n), "%zu", batch_count(c->batch));
+            snprintf(n, sizeof(n), "%zu", batch_count(c->batch) + batch_pending(c->batch));
             log_kv(LOG_WARN, "shutting down with unpersisted messages; they will be re-delivered",
                    "messages", n, NULL);
         }
@@ -901,8 +919,8 @@ int main(int argc, char **argv)
     else rc = cmd_run(&c, drain);
 out:
     httpd_stop(c.http);
+    batch_destroy(c.batch); /* the writer may hold messages of the source */
     source_destroy(c.source);
-    batch_destroy(c.batch);
     for (size_t i = 0; i < c.n_held; i++) rd_kafka_message_destroy(c.held[i]);
     free(c.held);
     if (c.revoked) rd_kafka_topic_partition_list_destroy(c.revoked);
@@ -911,6 +929,7 @@ out:
     cluster_engine_destroy(c.clusters);
     extractor_destroy(c.extractor);
     dlq_destroy(c.dlq);
+    store_destroy(c.wstore);
     store_destroy(c.store);
     config_destroy(c.cfg);
     metrics_shutdown();
