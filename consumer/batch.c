@@ -23,6 +23,7 @@ typedef struct {
     const char *err_class, *err_stage;
     char err_msg[256];
     int attempts;
+    int handed_ok;           /* ITEM_OK when handed to the writer (read by the caller only) */
     int checked;             /* looked up in the store already */
     int reextract;           /* stored already; extracted again (--reextract) */
     cJSON *extraction;       /* owned; NULL until extracted */
@@ -370,25 +371,29 @@ static uint64_t id_hash(const char *s)
     return h;
 }
 
-/* The same event twice in one batch (a producer retry, say) is one event:
- * later copies are marked known, so it is extracted and clustered once. */
+/* The same event twice in one batch (a producer retry, say), or in this
+ * batch and the one being written (not yet visible to the lookup), is one
+ * event: later copies are marked known, so it is extracted and clustered
+ * once. Slots hold run items as 1..run.n, the batch's as run.n+1.. */
 static int mark_batch_duplicates(batch_t *b)
 {
+    const gen_t *run = &b->run;
     gen_t *g = &b->cur;
     size_t cap = 16;
-    while (cap < g->n * 2) cap *= 2;
-    size_t *slots = malloc(cap * sizeof(*slots)); /* item index + 1; 0 = empty */
+    while (cap < (run->n + g->n) * 2) cap *= 2;
+    size_t *slots = calloc(cap, sizeof(*slots)); /* 0 = empty */
     if (!slots) return -1;
-    memset(slots, 0, cap * sizeof(*slots));
-    for (size_t i = 0; i < g->n; i++) {
-        item_t *it = &g->items[i];
-        if (it->state != ITEM_OK) continue;
+    for (size_t i = 0; i < run->n + g->n; i++) {
+        item_t *it = i < run->n ? &run->items[i] : &g->items[i - run->n];
+        if (i < run->n ? !it->handed_ok : it->state != ITEM_OK) continue;
         for (size_t h = id_hash(it->ev.id) & (cap - 1);; h = (h + 1) & (cap - 1)) {
             if (!slots[h]) {
                 slots[h] = i + 1;
                 break;
             }
-            if (strcmp(g->items[slots[h] - 1].ev.id, it->ev.id) == 0) {
+            size_t j = slots[h] - 1;
+            const item_t *first = j < run->n ? &run->items[j] : &g->items[j - run->n];
+            if (strcmp(first->ev.id, it->ev.id) == 0) {
                 it->state = ITEM_KNOWN;
                 b->stats.duplicates++;
                 break;
@@ -873,6 +878,7 @@ int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t er
         gen_t t = b->run;
         b->run = b->cur;
         b->cur = t;
+        for (size_t i = 0; i < b->run.n; i++) b->run.items[i].handed_ok = b->run.items[i].state == ITEM_OK;
         writer_start(b);
         if (wait && run_settle(b, err, errlen) != 0) goto transient;
     }

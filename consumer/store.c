@@ -37,6 +37,14 @@ struct store {
     int rebuild_guard;  /* every connection holds the rebuild lock shared */
     int rebuild_locked; /* this connection holds it exclusively (a rebuild) */
     buf_t copy;
+    /* The batch's cluster-term increments summed per (cluster, term):
+     * open addressing, cap a power of two, term NULL when free. */
+    struct term_sum {
+        int64_t cluster;
+        const char *term;
+        double weight;
+    } *sums;
+    size_t sums_cap;
 };
 
 static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
@@ -85,6 +93,7 @@ void store_destroy(store_t *s)
     free(s->conninfo);
     free(s->appname);
     buf_free(&s->copy);
+    free(s->sums);
     free(s);
 }
 
@@ -245,8 +254,8 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
              EVENT_COLUMNS);
     if (exec_ok(s, sql, 0, NULL, err, errlen) != 0 ||
         exec_ok(s,
-                "CREATE TEMP TABLE IF NOT EXISTS cluster_stage (event_id text, cluster_id bigint, "
-                "term text, weight double precision) ON COMMIT DELETE ROWS",
+                "CREATE TEMP TABLE IF NOT EXISTS cluster_stage (cluster_id bigint, term text, "
+                "weight double precision) ON COMMIT DELETE ROWS",
                 0, NULL, err, errlen) != 0) {
         /* Before the first migration there is no events table yet: fine. */
         if (strcmp(s->sqlstate, "42P01") == 0) return STORE_OK;
@@ -410,17 +419,68 @@ static void fill_event(void *opaque, size_t i, buf_t *b)
     row_scratch_free(&sc);
 }
 
-static void fill_cluster_terms(void *opaque, size_t i, buf_t *b)
+static uint64_t term_hash(int64_t cluster, const char *term)
 {
-    store_row_t *r = &((store_row_t *)opaque)[i];
-    if (r->rejected || !r->cluster_id) return;
-    char cid[24], w[40];
-    snprintf(cid, sizeof(cid), "%lld", (long long)r->cluster_id);
-    for (size_t t = 0; t < r->n_cluster_terms; t++) {
-        snprintf(w, sizeof(w), "%.17g", r->cluster_terms[t].weight);
-        const char *v[] = {r->ev->id, cid, r->cluster_terms[t].term, w};
-        copy_line(b, v, 4);
+    uint64_t h = 1469598103934665603ull ^ ((uint64_t)cluster * 0x9e3779b97f4a7c15ull);
+    for (; *term; term++) h = (h ^ (unsigned char)*term) * 1099511628211ull;
+    return h;
+}
+
+/* Sums the increments of the rows that add to the clusters (clustered, not
+ * rejected, skip[i] unset) per (cluster, term) into s->sums: COPY then
+ * carries one line per pair instead of one per event and term. */
+static int term_sums_build(store_t *s, const store_row_t *rows, size_t n, const unsigned char *skip)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += rows[i].n_cluster_terms;
+    size_t cap = 64;
+    while (cap < total * 2) cap *= 2;
+    if (cap > s->sums_cap) {
+        struct term_sum *t = realloc(s->sums, cap * sizeof(*t));
+        if (!t) return -1;
+        s->sums = t;
+        s->sums_cap = cap;
     }
+    memset(s->sums, 0, s->sums_cap * sizeof(*s->sums));
+    size_t mask = s->sums_cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        const store_row_t *r = &rows[i];
+        if (r->rejected || !r->cluster_id || (skip && skip[i])) continue;
+        for (size_t t = 0; t < r->n_cluster_terms; t++) {
+            const char *term = r->cluster_terms[t].term;
+            size_t h = term_hash(r->cluster_id, term) & mask;
+            while (s->sums[h].term && !(s->sums[h].cluster == r->cluster_id && strcmp(s->sums[h].term, term) == 0))
+                h = (h + 1) & mask;
+            if (!s->sums[h].term) s->sums[h] = (struct term_sum){r->cluster_id, term, 0};
+            s->sums[h].weight += r->cluster_terms[t].weight;
+        }
+    }
+    return 0;
+}
+
+static void fill_term_sum(void *opaque, size_t i, buf_t *b)
+{
+    const struct term_sum *ts = &((const store_t *)opaque)->sums[i];
+    if (!ts->term) return;
+    char cid[24], w[40];
+    snprintf(cid, sizeof(cid), "%lld", (long long)ts->cluster);
+    snprintf(w, sizeof(w), "%.17g", ts->weight);
+    const char *v[] = {cid, ts->term, w};
+    copy_line(b, v, 3);
+}
+
+/* COPYs the summed increments of the rows (skip as for term_sums_build)
+ * into cluster_stage. */
+static int cluster_stage_copy(store_t *s, const store_row_t *rows, size_t n, const unsigned char *skip,
+                              char *err, size_t errlen)
+{
+    if (term_sums_build(s, rows, n, skip) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* copy_in's fill callbacks take a mutable opaque; this one only reads. */
+    return copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", s->sums_cap, fill_term_sum,
+                   s, err, errlen);
 }
 
 /* Stores each partition's next offset, inside the caller's transaction.
@@ -612,28 +672,64 @@ out:
     return rc;
 }
 
+/* Sets flag[i] for each row whose event id is in column 0 of r. The ids
+ * come back in the rows' order, so the search starts after the last match. */
+static void rows_match(const store_row_t *rows, size_t n, const PGresult *r, unsigned char *flag)
+{
+    size_t at = 0;
+    for (int t = 0; t < PQntuples(r) && n > 0; t++) {
+        const char *id = PQgetvalue(r, t, 0);
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (at + k) % n;
+            if (!rows[i].rejected && !flag[i] && strcmp(rows[i].ev->id, id) == 0) {
+                flag[i] = 1;
+                at = i + 1;
+                break;
+            }
+        }
+    }
+}
+
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
                               size_t errlen)
 {
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
-    size_t live = 0;
+    size_t live = 0, clustered = 0;
     for (size_t i = 0; i < nrows; i++) {
         rows[i].inserted = 0;
         if (!rows[i].rejected) live++;
+        if (!rows[i].rejected && rows[i].cluster_id) clustered++;
     }
     int in_rows = 0; /* did the failure happen while writing rows? */
+    unsigned char *stored = NULL; /* per row: stored before this transaction */
     if (PQtransactionStatus(s->conn) != PQTRANS_INTRANS && exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0)
         goto fail;
     if (live > 0) {
         in_rows = 1;
         char sql[2048];
         snprintf(sql, sizeof(sql), "COPY events_stage (%s) FROM STDIN", EVENT_COLUMNS);
-        if (copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0 ||
-            copy_in(s, "COPY cluster_stage (event_id, cluster_id, term, weight) FROM STDIN", nrows,
-                    fill_cluster_terms, rows, err, errlen) != 0)
+        if (copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0) goto fail;
+        /* The increments are summed here, so only rows that will be new may
+         * bring theirs: the stored ones are found first. The clustering
+         * lock that every transaction writing clustered rows holds keeps
+         * this true until the commit; the check after the insert below
+         * makes sure. */
+        free(stored);
+        stored = calloc(nrows, 1);
+        if (!stored) {
+            snprintf(err, errlen, "out of memory");
             goto fail;
+        }
+        PGresult *r;
+        if (clustered > 0) {
+            r = exec_params(s, "SELECT s.id FROM events_stage s JOIN events e ON e.id = s.id", 0, NULL);
+            if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
+            rows_match(rows, nrows, r, stored);
+            PQclear(r);
+            if (cluster_stage_copy(s, rows, nrows, stored, err, errlen) != 0) goto fail;
+        }
         /* A cluster merged away since the rows were clustered (a retried
          * batch) hands them to its survivor. */
         if (exec_ok(s,
@@ -644,8 +740,8 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                     0, NULL, err, errlen) != 0)
             goto fail;
         /* One statement: only rows that are new (not re-deliveries) bring
-         * their tags, facts and cluster increments, so a re-delivered event
-         * is never counted twice. */
+         * their tags, facts and cluster increments (those staged above), so
+         * a re-delivered event is never counted twice. */
         snprintf(sql, sizeof(sql),
                  "WITH ins AS (INSERT INTO events (%s) SELECT %s FROM events_stage "
                  "ON CONFLICT (id) DO NOTHING RETURNING id, extraction, cluster_id, published_at, title), "
@@ -658,25 +754,32 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                  "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING), "
                  CLUSTERS_UPSERT_FROM("ins") ", "
                  "ct AS (INSERT INTO cluster_terms (cluster_id, term, weight) "
-                 "SELECT c.cluster_id, c.term, sum(c.weight) FROM cluster_stage c JOIN ins ON ins.id = c.event_id "
-                 "GROUP BY 1, 2 " CLUSTER_TERMS_ADD ") "
+                 "SELECT cluster_id, term, sum(weight) FROM cluster_stage GROUP BY 1, 2 " CLUSTER_TERMS_ADD ") "
                  "SELECT id FROM ins",
                  EVENT_COLUMNS, EVENT_COLUMNS);
         const char *p1[] = {cl && cl->instance ? cl->instance : ""};
-        PGresult *r = exec_params(s, sql, 1, p1);
+        r = exec_params(s, sql, 1, p1);
         if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
-        /* Mark new rows: ids are unique per batch only after dedup, so
-         * match on id (first unmarked occurrence). */
-        for (int t = 0; t < PQntuples(r); t++) {
-            const char *id = PQgetvalue(r, t, 0);
-            for (size_t i = 0; i < nrows; i++) {
-                if (!rows[i].rejected && !rows[i].inserted && strcmp(rows[i].ev->id, id) == 0) {
-                    rows[i].inserted = 1;
-                    break;
-                }
-            }
+        unsigned char *ins = calloc(nrows, 1);
+        if (!ins) {
+            PQclear(r);
+            snprintf(err, errlen, "out of memory");
+            goto fail;
         }
+        rows_match(rows, nrows, r, ins);
         PQclear(r);
+        int raced = 0;
+        for (size_t i = 0; i < nrows; i++) {
+            rows[i].inserted = ins[i];
+            if (!rows[i].rejected && rows[i].cluster_id && ins[i] == stored[i]) raced = 1;
+        }
+        free(ins);
+        if (raced) {
+            snprintf(err, errlen, "events of this batch were stored by another writer meanwhile; retrying");
+            s->sqlstate[0] = '\0';
+            in_rows = 0;
+            goto fail;
+        }
         in_rows = 0;
     }
     for (size_t i = 0; i < nrows; i++) {
@@ -701,10 +804,12 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
     if (cl && cluster_merges_apply(s, cl, err, errlen) != 0) goto fail;
     if (offsets_write(s, group, offs, noffs, 1, err, errlen) != 0) goto fail;
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
+    free(stored);
     s->timeout_streak = 0;
     return STORE_OK;
 
 fail:
+    free(stored);
     rollback(s);
     /* FAULT_TIMEOUT_ATTEMPTS_MAX statement timeouts in a row: the rows are
      * tried one by one, and one that times out on its own is the cause. */
@@ -1389,8 +1494,7 @@ store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
      * and the summed term weights. */
     if (copy_in(s, "COPY rebuild_stage (event_id, cluster_id) FROM STDIN", n, fill_assignment, rw, err,
                 errlen) != 0 ||
-        copy_in(s, "COPY cluster_stage (event_id, cluster_id, term, weight) FROM STDIN", n,
-                fill_cluster_terms, rw, err, errlen) != 0 ||
+        cluster_stage_copy(s, rows, n, NULL, err, errlen) != 0 ||
         exec_ok(s,
                 "WITH up AS (UPDATE events e SET cluster_id = r.cluster_id FROM rebuild_stage r "
                 "WHERE e.id = r.event_id RETURNING e.cluster_id, e.published_at, e.title), "
