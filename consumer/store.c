@@ -577,9 +577,13 @@ static int extraction_replace(store_t *s, const store_row_t *r, char *err, size_
 }
 
 /* A merge list as final pairs: every absorbed id with the survivor of its
- * whole chain (the lowest id, as the engine merges into the lower id). */
+ * whole chain. A cluster another instance merged away meanwhile keeps the
+ * survivor the store gives it (fixed); the others merge into the lower id,
+ * as the engine does. So every survivor is live in the store, and no
+ * cluster is both absorbed and grown by the one statement. */
 typedef struct {
     int64_t *id, *parent;
+    unsigned char *fixed;
     size_t n;
 } merge_sets_t;
 
@@ -589,6 +593,7 @@ static size_t merge_find(merge_sets_t *m, int64_t id)
     while (i < m->n && m->id[i] != id) i++;
     if (i == m->n) {
         m->id[i] = m->parent[i] = id;
+        m->fixed[i] = 0;
         m->n++;
     }
     return i;
@@ -603,30 +608,60 @@ static int64_t merge_root(merge_sets_t *m, int64_t id)
     }
 }
 
-/* Applies the engine's merges, inside the caller's transaction, in one
- * statement: the chains are resolved here, so each absorbed cluster is
- * written once, straight into its final survivor (or, when that was itself
- * merged away meanwhile, into its survivor). */
+/* Writes ids (a Postgres array literal) of the sets' first n members. */
+static void merge_ids_literal(buf_t *b, const int64_t *ids, size_t n)
+{
+    buf_puts(b, "{");
+    for (size_t i = 0; i < n; i++) buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    buf_puts(b, "}");
+}
+
+/* Applies the engine's merges, inside the caller's transaction (under the
+ * clustering lock), in one statement: the chains are resolved here, with
+ * what the store says was merged away meanwhile, so each absorbed cluster
+ * is written once, straight into its final, live survivor. */
 static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
 {
     if (cl->n_merges == 0) return 0;
-    merge_sets_t m = {malloc(2 * cl->n_merges * sizeof(int64_t)), malloc(2 * cl->n_merges * sizeof(int64_t)), 0};
+    size_t cap = 3 * cl->n_merges; /* both ends of each merge, and their survivors in the store */
+    merge_sets_t m = {malloc(cap * sizeof(int64_t)), malloc(cap * sizeof(int64_t)), malloc(cap), 0};
     buf_t src = {0}, dst = {0};
     int rc = -1;
-    if (!m.id || !m.parent) {
+    if (!m.id || !m.parent || !m.fixed) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < cl->n_merges; i++) {
+        merge_find(&m, cl->merges[i].from);
+        merge_find(&m, cl->merges[i].into);
+    }
+    size_t named = m.n;
+    merge_ids_literal(&src, m.id, named);
+    if (src.failed) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    const char *q[] = {buf_cstr(&src)};
+    PGresult *r = exec_params(s, "SELECT id, merged_into FROM clusters WHERE id = ANY($1::bigint[]) "
+                                 "AND merged_into IS NOT NULL", 1, q);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto out;
+    for (int t = 0; t < PQntuples(r); t++) {
+        size_t i = merge_find(&m, strtoll(PQgetvalue(r, t, 0), NULL, 10));
+        m.parent[i] = strtoll(PQgetvalue(r, t, 1), NULL, 10);
+        m.fixed[i] = 1;
+        merge_find(&m, m.parent[i]);
+    }
+    PQclear(r);
+    for (size_t i = 0; i < cl->n_merges; i++) {
         int64_t a = merge_root(&m, cl->merges[i].from), b = merge_root(&m, cl->merges[i].into);
         if (a != b) m.parent[merge_find(&m, a > b ? a : b)] = a < b ? a : b;
     }
+    buf_reset(&src);
     buf_puts(&src, "{");
     buf_puts(&dst, "{");
-    size_t n = m.n;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < m.n; i++) {
         int64_t root = merge_root(&m, m.id[i]);
-        if (root == m.id[i]) continue;
+        if (root == m.id[i] || m.fixed[i]) continue;
         buf_printf(&src, "%s%lld", src.len > 1 ? "," : "", (long long)m.id[i]);
         buf_printf(&dst, "%s%lld", dst.len > 1 ? "," : "", (long long)root);
     }
@@ -638,16 +673,13 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
     }
     const char *p[] = {buf_cstr(&src), buf_cstr(&dst), cl->instance ? cl->instance : ""};
     /* The absorbed clusters' sums move to their survivors, their events and
-     * the clusters they absorbed before follow, and they stay behind as
-     * pointers for late increments. The ANY($1)/ANY($2) conditions repeat
-     * the joins so the planner reaches the rows through the indexes: its
-     * estimate for the joins alone, on tables growing faster than ANALYZE
-     * runs, was a full scan of events and cluster_terms per batch. */
+     * the clusters merged into them before follow, and they stay behind as
+     * pointers for late increments. The ANY($1) conditions repeat the joins
+     * so the planner reaches the rows through the indexes: its estimate for
+     * the joins alone, on tables growing faster than ANALYZE runs, was a
+     * full scan of events and cluster_terms per batch. */
     rc = exec_ok(s,
-                 "WITH m AS (SELECT x.src, coalesce(d.merged_into, x.dst) AS dst "
-                 "FROM unnest($1::bigint[], $2::bigint[]) AS x(src, dst) "
-                 "LEFT JOIN clusters d ON d.id = x.dst AND d.id = ANY($2::bigint[]) "
-                 "WHERE coalesce(d.merged_into, x.dst) <> x.src), "
+                 "WITH m AS (SELECT src, dst FROM unnest($1::bigint[], $2::bigint[]) AS x(src, dst)), "
                  "moved AS (DELETE FROM cluster_terms ct USING m WHERE ct.cluster_id = m.src AND ct.cluster_id = ANY($1::bigint[]) "
                  "RETURNING m.dst, ct.term, ct.weight), "
                  "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT dst, term, sum(weight) "
@@ -667,6 +699,7 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
 out:
     free(m.id);
     free(m.parent);
+    free(m.fixed);
     buf_free(&src);
     buf_free(&dst);
     return rc;
