@@ -422,13 +422,6 @@ static void sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const
     if (n > 1) qsort(base, n, sz, cmp);
 }
 
-static int cmp_ranked(const void *a, const void *b)
-{
-    const ranked_t *x = a, *y = b;
-    if (x->key != y->key) return x->key > y->key ? -1 : 1;
-    return x->term < y->term ? -1 : x->term > y->term;
-}
-
 static int cmp_term(const void *a, const void *b)
 {
     const ranked_t *x = a, *y = b;
@@ -445,18 +438,70 @@ static double centroid_weight(const cluster_engine_t *e, double w)
     return pow(w, p);
 }
 
-/* Ranks a cluster's terms by TF-IDF weight into e->rk (best first) and
- * returns the norm of those weights, or -1 when out of memory. */
+/* Best first: higher key, then lower term id. A total order (the terms
+ * ranked together are distinct), so any selection gives what a sort would. */
+static int ranked_before(const ranked_t *x, const ranked_t *y)
+{
+    return x->key != y->key ? x->key > y->key : x->term < y->term;
+}
+
+/* Moves the k best of e->rk[0..n) to its front, best first (the rest is
+ * left in no order); returns min(k, n). Insertion into the kept prefix:
+ * k is small, and most terms lose to the current k-th at once. */
+static size_t top_ranked(cluster_engine_t *e, size_t n, size_t k)
+{
+    if (k > n) k = n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        ranked_t r = e->rk[i];
+        if (m == k && !ranked_before(&r, &e->rk[k - 1])) continue;
+        size_t j = m < k ? m++ : k - 1;
+        for (; j > 0 && ranked_before(&r, &e->rk[j - 1]); j--) e->rk[j] = e->rk[j - 1];
+        e->rk[j] = r;
+    }
+    return k;
+}
+
+/* The k-th best (from 0) of a[0..n), k < n, by selection (Wirth's): a is
+ * reordered around it. */
+static ranked_t nth_ranked(ranked_t *a, size_t n, size_t k)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, at = (ptrdiff_t)k;
+    while (lo < hi) {
+        ranked_t x = a[at];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (ranked_before(&a[i], &x)) i++;
+            while (ranked_before(&x, &a[j])) j--;
+            if (i <= j) {
+                ranked_t t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (j < at) lo = i;
+        if (at < i) hi = j;
+    }
+    return a[at];
+}
+
+/* A cluster term's rank: its TF-IDF weight. */
+static ranked_t rank_of(const cluster_engine_t *e, tw_t t)
+{
+    return (ranked_t){t.term, t.w, t.w * idf(e, t.term)};
+}
+
+/* Ranks a cluster's terms by TF-IDF weight into e->rk (in input order)
+ * and returns the norm of those weights, or -1 when out of memory. */
 static double rank_cluster(cluster_engine_t *e, const tw_t *tw, size_t n)
 {
     if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
     double norm = 0;
     for (size_t i = 0; i < n; i++) {
-        e->rk[i] = (ranked_t){tw[i].term, tw[i].w, tw[i].w * idf(e, tw[i].term)};
+        e->rk[i] = rank_of(e, tw[i]);
         double d = centroid_weight(e, tw[i].w) * idf(e, tw[i].term);
         norm += d * d;
     }
-    sort(e->rk, n, sizeof(ranked_t), cmp_ranked);
     return sqrt(norm);
 }
 
@@ -469,7 +514,7 @@ static int reindex(cluster_engine_t *e, uint32_t slot)
     if (norm < 0) return -1;
     c->norm = norm;
     c->norm_at = e->ndocs;
-    size_t k = c->n < e->cfg.index_terms ? c->n : e->cfg.index_terms;
+    size_t k = top_ranked(e, c->n, e->cfg.index_terms);
     uint32_t keep = 0;
     for (uint32_t i = 0; i < c->nix; i++) {
         int still = 0;
@@ -563,10 +608,16 @@ static int cluster_set_terms(cluster_engine_t *e, uint32_t slot, const tw_t *add
         }
     }
     if (n > e->cfg.max_terms) {
-        if (rank_cluster(e, e->mbuf, n) < 0) return -1;
-        n = e->cfg.max_terms;
-        sort(e->rk, n, sizeof(ranked_t), cmp_term);
-        for (size_t k = 0; k < n; k++) e->mbuf[k] = (tw_t){e->rk[k].term, e->rk[k].w};
+        /* keep the terms ranked at or above the max_terms-th, in term order */
+        if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
+        for (size_t k = 0; k < n; k++) e->rk[k] = rank_of(e, e->mbuf[k]);
+        ranked_t last = nth_ranked(e->rk, n, e->cfg.max_terms - 1);
+        size_t kept = 0;
+        for (size_t k = 0; k < n; k++) {
+            ranked_t r = rank_of(e, e->mbuf[k]);
+            if (!ranked_before(&last, &r)) e->mbuf[kept++] = e->mbuf[k];
+        }
+        n = kept;
     }
     if (n > c->cap || n * 2 < c->cap) {
         cw_t *p = realloc(c->tw, (n ? n : 1) * sizeof(cw_t));
@@ -656,8 +707,7 @@ static int candidates(cluster_engine_t *e, const tw_t *q, size_t nq, uint32_t ex
         double w = q[i].w / idf(e, q[i].term); /* TF-IDF weight */
         e->rk[i] = (ranked_t){q[i].term, w, w};
     }
-    sort(e->rk, nq, sizeof(ranked_t), cmp_ranked);
-    size_t nuse = nq < e->cfg.query_terms ? nq : e->cfg.query_terms;
+    size_t nuse = top_ranked(e, nq, e->cfg.query_terms);
 
     if (++e->gen == 0) { /* wrapped: old stamps could collide */
         memset(e->stamp, 0, e->ncl * sizeof(uint32_t));
