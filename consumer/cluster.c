@@ -55,10 +55,9 @@ typedef struct {
     uint32_t nix;
 } cl_t;
 
-typedef struct {
-    uint32_t term;
-    uint8_t field;
-} occ_t;
+/* An occurrence of a term in a field: term id << 8 | field, so that the
+ * numbers sort by term, then field. */
+typedef uint64_t occ_t;
 
 typedef struct {
     uint32_t term;
@@ -781,7 +780,7 @@ static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double
 static int occ_push(cluster_engine_t *e, uint32_t t, int field)
 {
     if (grow(&e->occ, &e->capocc, e->nocc + 1, sizeof(occ_t)) < 0) return -1;
-    e->occ[e->nocc++] = (occ_t){t, (uint8_t)field};
+    e->occ[e->nocc++] = (occ_t)t << 8 | (uint8_t)field;
     return 0;
 }
 
@@ -868,11 +867,43 @@ static int add_entity(cluster_engine_t *e, const char *name)
     return t == NO_TERM ? -1 : occ_push(e, t, F_ENTITY);
 }
 
-static int cmp_occ(const void *a, const void *b)
+/* Sorts occurrences ascending (quicksort, then insertion below 16), with
+ * the comparisons inline: qsort's callback per comparison cost more than
+ * the comparing. Equal occurrences are identical, so their order does not
+ * matter. */
+static void sort_occ(occ_t *a, size_t n)
 {
-    const occ_t *x = a, *y = b;
-    if (x->term != y->term) return x->term < y->term ? -1 : 1;
-    return (int)x->field - (int)y->field;
+    while (n > 16) {
+        /* first <= middle <= last: the middle is the pivot, the ends stop
+         * the scans */
+        size_t m = n / 2, i = 0, j = n - 1;
+        occ_t t;
+        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
+        if (a[j] < a[m]) t = a[j], a[j] = a[m], a[m] = t;
+        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
+        occ_t p = a[m];
+        for (;;) {
+            while (a[++i] < p) continue;
+            while (p < a[--j]) continue;
+            if (i >= j) break;
+            t = a[i], a[i] = a[j], a[j] = t;
+        }
+        /* a[0..i) <= p <= a[i..n), neither empty; recurse into the smaller */
+        if (i < n - i) {
+            sort_occ(a, i);
+            a += i;
+            n -= i;
+        } else {
+            sort_occ(a + i, n - i);
+            n = i;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        occ_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && x < a[j - 1]; j--) a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
 
 /* Builds e->vec: the event's L2-normalised field-weighted sublinear term
@@ -887,17 +918,17 @@ static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nve
         return -1;
     for (size_t i = 0; i < d->n_entities; i++)
         if (d->entities[i] && add_entity(e, d->entities[i]) < 0) return -1;
-    sort(e->occ, e->nocc, sizeof(occ_t), cmp_occ);
+    sort_occ(e->occ, e->nocc);
     if (grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
     size_t n = 0;
     double norm = 0;
     for (size_t i = 0; i < e->nocc;) {
-        uint32_t t = e->occ[i].term;
+        uint32_t t = (uint32_t)(e->occ[i] >> 8);
         double w = 0;
-        while (i < e->nocc && e->occ[i].term == t) {
+        while (i < e->nocc && e->occ[i] >> 8 == t) {
             size_t j = i;
-            while (j < e->nocc && e->occ[j].term == t && e->occ[j].field == e->occ[i].field) j++;
-            w += e->fw[e->occ[i].field] * (1.0 + log((double)(j - i)));
+            while (j < e->nocc && e->occ[j] == e->occ[i]) j++;
+            w += e->fw[e->occ[i] & 0xff] * (1.0 + log((double)(j - i)));
             i = j;
         }
         if (w > 0) {
