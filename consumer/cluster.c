@@ -190,22 +190,29 @@ static uint64_t hash_id(int64_t id)
     return x ^ (x >> 31);
 }
 
-static int term_weight_desc(const void *a, const void *b)
+static int term_weight_desc(const cluster_term_t *a, const cluster_term_t *b)
 {
-    double x = ((const cluster_term_t *)a)->weight, y = ((const cluster_term_t *)b)->weight;
-    return x < y ? 1 : x > y ? -1 : strcmp(((const cluster_term_t *)a)->term, ((const cluster_term_t *)b)->term);
+    return a->weight < b->weight ? 1 : a->weight > b->weight ? -1 : strcmp(a->term, b->term);
 }
 
 int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t **out, size_t *n)
 {
-    size_t k = delta->n_terms;
+    size_t k = delta->n_terms < max ? delta->n_terms : max;
     cluster_term_t *t = malloc((k ? k : 1) * sizeof(*t));
     *out = NULL;
     *n = 0;
     if (!t) return -1;
-    if (k) memcpy(t, delta->terms, k * sizeof(*t)); /* terms is NULL for a termless event */
-    qsort(t, k, sizeof(*t), term_weight_desc);
-    if (k > max) k = max;
+    /* Insertion into the kept k, heaviest first: most terms lose to the
+     * current k-th at once. A tie goes after the terms already kept, as in
+     * a stable sort. */
+    size_t m = 0;
+    for (size_t i = 0; i < delta->n_terms && k; i++) {
+        const cluster_term_t *x = &delta->terms[i];
+        if (m == k && term_weight_desc(x, &t[k - 1]) >= 0) continue;
+        size_t j = m < k ? m++ : k - 1;
+        for (; j > 0 && term_weight_desc(x, &t[j - 1]) < 0; j--) t[j] = t[j - 1];
+        t[j] = *x;
+    }
     for (size_t i = 0; i < k; i++) {
         t[i].term = strdup(t[i].term);
         if (!t[i].term) {
