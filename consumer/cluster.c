@@ -685,10 +685,14 @@ static void advance_clock(cluster_engine_t *e, int64_t t)
 static double cosine(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm, cl_t *c)
 {
     double dot = 0;
-    size_t i = 0;
-    for (uint32_t j = 0; j < c->n && i < nq; j++) {
-        while (i < nq && q[i].term < c->tw[j].term) i++;
-        if (i < nq && q[i].term == c->tw[j].term) dot += q[i].w * centroid_weight(e, c->tw[j].w);
+    size_t i = 0, j = 0;
+    while (i < nq && j < c->n) {
+        /* either side may advance, or both: steps without a branch, as
+         * which one it is is hard to predict */
+        uint32_t a = q[i].term, b = c->tw[j].term;
+        if (a == b) dot += q[i].w * centroid_weight(e, c->tw[j].w);
+        i += a <= b;
+        j += b <= a;
     }
     if (dot <= 0) return 0;
     if (e->ndocs - c->norm_at > e->ndocs / 32) {
