@@ -120,6 +120,8 @@ struct cluster_engine {
     /* per-call scratch */
     occ_t *occ;
     size_t nocc, capocc;
+    uint64_t *keys;
+    size_t capkeys;
     ranked_t *rk;
     size_t caprk;
     tw_t *vec, *qvec, *mbuf;
@@ -428,10 +430,42 @@ static void sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const
     if (n > 1) qsort(base, n, sz, cmp);
 }
 
-static int cmp_term(const void *a, const void *b)
+/* Sorts numbers ascending (quicksort, then insertion below 16), with the
+ * comparisons inline: qsort's callback per comparison cost more than the
+ * comparing. Equal numbers are identical, so no stability is needed. */
+static void sort_u64(uint64_t *a, size_t n)
 {
-    const ranked_t *x = a, *y = b;
-    return x->term < y->term ? -1 : x->term > y->term;
+    while (n > 16) {
+        /* first <= middle <= last: the middle is the pivot, the ends stop
+         * the scans */
+        size_t m = n / 2, i = 0, j = n - 1;
+        uint64_t t;
+        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
+        if (a[j] < a[m]) t = a[j], a[j] = a[m], a[m] = t;
+        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
+        uint64_t p = a[m];
+        for (;;) {
+            while (a[++i] < p) continue;
+            while (p < a[--j]) continue;
+            if (i >= j) break;
+            t = a[i], a[i] = a[j], a[j] = t;
+        }
+        /* a[0..i) <= p <= a[i..n), neither empty; recurse into the smaller */
+        if (i < n - i) {
+            sort_u64(a, i);
+            a += i;
+            n -= i;
+        } else {
+            sort_u64(a + i, n - i);
+            n = i;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && x < a[j - 1]; j--) a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
 
 /* A centroid weight sum as compared (centroid_power); the default 0.75
@@ -878,45 +912,6 @@ static int add_entity(cluster_engine_t *e, const char *name)
     return t == NO_TERM ? -1 : occ_push(e, t, F_ENTITY);
 }
 
-/* Sorts occurrences ascending (quicksort, then insertion below 16), with
- * the comparisons inline: qsort's callback per comparison cost more than
- * the comparing. Equal occurrences are identical, so their order does not
- * matter. */
-static void sort_occ(occ_t *a, size_t n)
-{
-    while (n > 16) {
-        /* first <= middle <= last: the middle is the pivot, the ends stop
-         * the scans */
-        size_t m = n / 2, i = 0, j = n - 1;
-        occ_t t;
-        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
-        if (a[j] < a[m]) t = a[j], a[j] = a[m], a[m] = t;
-        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
-        occ_t p = a[m];
-        for (;;) {
-            while (a[++i] < p) continue;
-            while (p < a[--j]) continue;
-            if (i >= j) break;
-            t = a[i], a[i] = a[j], a[j] = t;
-        }
-        /* a[0..i) <= p <= a[i..n), neither empty; recurse into the smaller */
-        if (i < n - i) {
-            sort_occ(a, i);
-            a += i;
-            n -= i;
-        } else {
-            sort_occ(a + i, n - i);
-            n = i;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        occ_t x = a[i];
-        size_t j = i;
-        for (; j > 0 && x < a[j - 1]; j--) a[j] = a[j - 1];
-        a[j] = x;
-    }
-}
-
 /* Builds e->vec: the event's L2-normalised field-weighted sublinear term
  * frequencies, sorted by term id. */
 static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nvec)
@@ -929,7 +924,7 @@ static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nve
         return -1;
     for (size_t i = 0; i < d->n_entities; i++)
         if (d->entities[i] && add_entity(e, d->entities[i]) < 0) return -1;
-    sort_occ(e->occ, e->nocc);
+    sort_u64(e->occ, e->nocc);
     if (grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
     size_t n = 0;
     double norm = 0;
@@ -1034,6 +1029,7 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->touched);
     free(e->cand);
     free(e->occ);
+    free(e->keys);
     free(e->rk);
     free(e->vec);
     free(e->qvec);
@@ -1150,19 +1146,22 @@ int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *d, cluster_resu
 /* Interns a state's terms into e->vec (sorted, duplicates summed). */
 static int intern_state(cluster_engine_t *e, const cluster_state_t *st, size_t *nout)
 {
-    if (grow(&e->vec, &e->capvec, st->n_terms, sizeof(tw_t)) < 0 ||
-        grow(&e->rk, &e->caprk, st->n_terms, sizeof(ranked_t)) < 0)
+    if (st->n_terms > UINT32_MAX || grow(&e->vec, &e->capvec, st->n_terms, sizeof(tw_t)) < 0 ||
+        grow(&e->keys, &e->capkeys, st->n_terms, sizeof(uint64_t)) < 0)
         return -1;
+    /* term id, then input position: duplicates are summed in input order */
     for (size_t i = 0; i < st->n_terms; i++) {
         uint32_t t = term_intern(e, st->terms[i].term, strlen(st->terms[i].term));
         if (t == NO_TERM) return -1;
-        e->rk[i] = (ranked_t){t, st->terms[i].weight, 0};
+        e->keys[i] = (uint64_t)t << 32 | i;
     }
-    sort(e->rk, st->n_terms, sizeof(ranked_t), cmp_term);
+    sort_u64(e->keys, st->n_terms);
     size_t n = 0;
     for (size_t i = 0; i < st->n_terms; i++) {
-        if (n && e->vec[n - 1].term == e->rk[i].term) e->vec[n - 1].w += e->rk[i].w;
-        else e->vec[n++] = (tw_t){e->rk[i].term, e->rk[i].w};
+        uint32_t t = (uint32_t)(e->keys[i] >> 32);
+        double w = st->terms[(uint32_t)e->keys[i]].weight;
+        if (n && e->vec[n - 1].term == t) e->vec[n - 1].w += w;
+        else e->vec[n++] = (tw_t){t, w};
     }
     *nout = n;
     return 0;
@@ -1179,7 +1178,6 @@ static int put_state(cluster_engine_t *e, const cluster_state_t *st, int replace
         if (slot_new(e, st->id, &slot) < 0) return fail(err, errlen, "cluster: out of memory");
         replace = 1;
     }
-    /* rk is scratch for cluster_set_terms, so the input was copied to vec */
     if (cluster_set_terms(e, slot, e->vec, n, replace) < 0)
         return fail(err, errlen, "cluster: out of memory");
     cl_t *c = &e->cl[slot];
