@@ -204,16 +204,16 @@ int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t *
     *out = NULL;
     *n = 0;
     if (!t) return -1;
-    /* Insertion into the kept k, heaviest first: most terms lose to the
-     * current k-th at once. A tie goes after the terms already kept, as in
-     * a stable sort. */
-    size_t m = 0;
-    for (size_t i = 0; i < delta->n_terms && k; i++) {
-        const cluster_term_t *x = &delta->terms[i];
-        if (m == k && term_weight_desc(x, &t[k - 1]) >= 0) continue;
-        size_t j = m < k ? m++ : k - 1;
-        for (; j > 0 && term_weight_desc(x, &t[j - 1]) < 0; j--) t[j] = t[j - 1];
-        t[j] = *x;
+    /* The first k terms sorted by insertion, heaviest first, then each
+     * later one inserted if it beats the k-th (most lose at once). A tie
+     * goes after the terms before it, as in a stable sort. */
+    if (k) memcpy(t, delta->terms, k * sizeof(*t)); /* terms is NULL for a termless event */
+    for (size_t i = 1; k && i < delta->n_terms; i++) {
+        cluster_term_t x = i < k ? t[i] : delta->terms[i];
+        if (i >= k && term_weight_desc(&x, &t[k - 1]) >= 0) continue;
+        size_t j = i < k ? i : k - 1;
+        for (; j > 0 && term_weight_desc(&x, &t[j - 1]) < 0; j--) t[j] = t[j - 1];
+        t[j] = x;
     }
     for (size_t i = 0; i < k; i++) {
         t[i].term = strdup(t[i].term);
@@ -648,7 +648,8 @@ static int cluster_set_terms(cluster_engine_t *e, uint32_t slot, const tw_t *add
         }
     }
     if (n > e->cfg.max_terms) {
-        /* keep the terms ranked at or above the max_terms-th, in term order */
+        /* keep the terms ranked at or above the max_terms-th, in term
+         * order (the selection reorders rk, so the filter reads mbuf) */
         if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
         for (size_t k = 0; k < n; k++) e->rk[k] = rank_of(e, e->mbuf[k]);
         ranked_t last = nth_ranked(e->rk, n, e->cfg.max_terms - 1);
@@ -721,8 +722,8 @@ static double cosine(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm
     double dot = 0;
     size_t i = 0, j = 0;
     while (i < nq && j < c->n) {
-        /* either side may advance, or both: steps without a branch, as
-         * which one it is is hard to predict */
+        /* the lower side advances, both on a match; without a branch, as
+         * which side it is cannot be predicted */
         uint32_t a = q[i].term, b = c->tw[j].term;
         if (a == b) dot += q[i].w * centroid_weight(e, c->tw[j].w);
         i += a <= b;
