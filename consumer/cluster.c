@@ -55,10 +55,9 @@ typedef struct {
     uint32_t nix;
 } cl_t;
 
-typedef struct {
-    uint32_t term;
-    uint8_t field;
-} occ_t;
+/* An occurrence of a term in a field: term id << 8 | field, so that the
+ * numbers sort by term, then field. */
+typedef uint64_t occ_t;
 
 typedef struct {
     uint32_t term;
@@ -121,6 +120,8 @@ struct cluster_engine {
     /* per-call scratch */
     occ_t *occ;
     size_t nocc, capocc;
+    uint64_t *keys;
+    size_t capkeys;
     ranked_t *rk;
     size_t caprk;
     tw_t *vec, *qvec, *mbuf;
@@ -191,22 +192,29 @@ static uint64_t hash_id(int64_t id)
     return x ^ (x >> 31);
 }
 
-static int term_weight_desc(const void *a, const void *b)
+static int term_weight_desc(const cluster_term_t *a, const cluster_term_t *b)
 {
-    double x = ((const cluster_term_t *)a)->weight, y = ((const cluster_term_t *)b)->weight;
-    return x < y ? 1 : x > y ? -1 : strcmp(((const cluster_term_t *)a)->term, ((const cluster_term_t *)b)->term);
+    return a->weight < b->weight ? 1 : a->weight > b->weight ? -1 : strcmp(a->term, b->term);
 }
 
 int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t **out, size_t *n)
 {
-    size_t k = delta->n_terms;
+    size_t k = delta->n_terms < max ? delta->n_terms : max;
     cluster_term_t *t = malloc((k ? k : 1) * sizeof(*t));
     *out = NULL;
     *n = 0;
     if (!t) return -1;
+    /* The first k terms sorted by insertion, heaviest first, then each
+     * later one inserted if it beats the k-th (most lose at once). A tie
+     * goes after the terms before it, as in a stable sort. */
     if (k) memcpy(t, delta->terms, k * sizeof(*t)); /* terms is NULL for a termless event */
-    qsort(t, k, sizeof(*t), term_weight_desc);
-    if (k > max) k = max;
+    for (size_t i = 1; k && i < delta->n_terms; i++) {
+        cluster_term_t x = i < k ? t[i] : delta->terms[i];
+        if (i >= k && term_weight_desc(&x, &t[k - 1]) >= 0) continue;
+        size_t j = i < k ? i : k - 1;
+        for (; j > 0 && term_weight_desc(&x, &t[j - 1]) < 0; j--) t[j] = t[j - 1];
+        t[j] = x;
+    }
     for (size_t i = 0; i < k; i++) {
         t[i].term = strdup(t[i].term);
         if (!t[i].term) {
@@ -422,17 +430,42 @@ static void sort(void *base, size_t n, size_t sz, int (*cmp)(const void *, const
     if (n > 1) qsort(base, n, sz, cmp);
 }
 
-static int cmp_ranked(const void *a, const void *b)
+/* Sorts numbers ascending (quicksort, then insertion below 16), with the
+ * comparisons inline: qsort's callback per comparison cost more than the
+ * comparing. Equal numbers are identical, so no stability is needed. */
+static void sort_u64(uint64_t *a, size_t n)
 {
-    const ranked_t *x = a, *y = b;
-    if (x->key != y->key) return x->key > y->key ? -1 : 1;
-    return x->term < y->term ? -1 : x->term > y->term;
-}
-
-static int cmp_term(const void *a, const void *b)
-{
-    const ranked_t *x = a, *y = b;
-    return x->term < y->term ? -1 : x->term > y->term;
+    while (n > 16) {
+        /* first <= middle <= last: the middle is the pivot, the ends stop
+         * the scans */
+        size_t m = n / 2, i = 0, j = n - 1;
+        uint64_t t;
+        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
+        if (a[j] < a[m]) t = a[j], a[j] = a[m], a[m] = t;
+        if (a[m] < a[0]) t = a[m], a[m] = a[0], a[0] = t;
+        uint64_t p = a[m];
+        for (;;) {
+            while (a[++i] < p) continue;
+            while (p < a[--j]) continue;
+            if (i >= j) break;
+            t = a[i], a[i] = a[j], a[j] = t;
+        }
+        /* a[0..i) <= p <= a[i..n), neither empty; recurse into the smaller */
+        if (i < n - i) {
+            sort_u64(a, i);
+            a += i;
+            n -= i;
+        } else {
+            sort_u64(a + i, n - i);
+            n = i;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && x < a[j - 1]; j--) a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
 
 /* A centroid weight sum as compared (centroid_power); the default 0.75
@@ -445,18 +478,70 @@ static double centroid_weight(const cluster_engine_t *e, double w)
     return pow(w, p);
 }
 
-/* Ranks a cluster's terms by TF-IDF weight into e->rk (best first) and
- * returns the norm of those weights, or -1 when out of memory. */
+/* Best first: higher key, then lower term id. A total order (the terms
+ * ranked together are distinct), so any selection gives what a sort would. */
+static int ranked_before(const ranked_t *x, const ranked_t *y)
+{
+    return x->key != y->key ? x->key > y->key : x->term < y->term;
+}
+
+/* Moves the k best of e->rk[0..n) to its front, best first (the rest is
+ * left in no order); returns min(k, n). Insertion into the kept prefix:
+ * k is small, and most terms lose to the current k-th at once. */
+static size_t top_ranked(cluster_engine_t *e, size_t n, size_t k)
+{
+    if (k > n) k = n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        ranked_t r = e->rk[i];
+        if (m == k && !ranked_before(&r, &e->rk[k - 1])) continue;
+        size_t j = m < k ? m++ : k - 1;
+        for (; j > 0 && ranked_before(&r, &e->rk[j - 1]); j--) e->rk[j] = e->rk[j - 1];
+        e->rk[j] = r;
+    }
+    return k;
+}
+
+/* The k-th best (from 0) of a[0..n), k < n, by selection (Wirth's): a is
+ * reordered around it. */
+static ranked_t nth_ranked(ranked_t *a, size_t n, size_t k)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, at = (ptrdiff_t)k;
+    while (lo < hi) {
+        ranked_t x = a[at];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (ranked_before(&a[i], &x)) i++;
+            while (ranked_before(&x, &a[j])) j--;
+            if (i <= j) {
+                ranked_t t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (j < at) lo = i;
+        if (at < i) hi = j;
+    }
+    return a[at];
+}
+
+/* A cluster term's rank: its TF-IDF weight. */
+static ranked_t rank_of(const cluster_engine_t *e, tw_t t)
+{
+    return (ranked_t){t.term, t.w, t.w * idf(e, t.term)};
+}
+
+/* Ranks a cluster's terms by TF-IDF weight into e->rk (in input order)
+ * and returns the norm of those weights, or -1 when out of memory. */
 static double rank_cluster(cluster_engine_t *e, const tw_t *tw, size_t n)
 {
     if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
     double norm = 0;
     for (size_t i = 0; i < n; i++) {
-        e->rk[i] = (ranked_t){tw[i].term, tw[i].w, tw[i].w * idf(e, tw[i].term)};
+        e->rk[i] = rank_of(e, tw[i]);
         double d = centroid_weight(e, tw[i].w) * idf(e, tw[i].term);
         norm += d * d;
     }
-    sort(e->rk, n, sizeof(ranked_t), cmp_ranked);
     return sqrt(norm);
 }
 
@@ -469,7 +554,7 @@ static int reindex(cluster_engine_t *e, uint32_t slot)
     if (norm < 0) return -1;
     c->norm = norm;
     c->norm_at = e->ndocs;
-    size_t k = c->n < e->cfg.index_terms ? c->n : e->cfg.index_terms;
+    size_t k = top_ranked(e, c->n, e->cfg.index_terms);
     uint32_t keep = 0;
     for (uint32_t i = 0; i < c->nix; i++) {
         int still = 0;
@@ -563,10 +648,17 @@ static int cluster_set_terms(cluster_engine_t *e, uint32_t slot, const tw_t *add
         }
     }
     if (n > e->cfg.max_terms) {
-        if (rank_cluster(e, e->mbuf, n) < 0) return -1;
-        n = e->cfg.max_terms;
-        sort(e->rk, n, sizeof(ranked_t), cmp_term);
-        for (size_t k = 0; k < n; k++) e->mbuf[k] = (tw_t){e->rk[k].term, e->rk[k].w};
+        /* keep the terms ranked at or above the max_terms-th, in term
+         * order (the selection reorders rk, so the filter reads mbuf) */
+        if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
+        for (size_t k = 0; k < n; k++) e->rk[k] = rank_of(e, e->mbuf[k]);
+        ranked_t last = nth_ranked(e->rk, n, e->cfg.max_terms - 1);
+        size_t kept = 0;
+        for (size_t k = 0; k < n; k++) {
+            ranked_t r = rank_of(e, e->mbuf[k]);
+            if (!ranked_before(&last, &r)) e->mbuf[kept++] = e->mbuf[k];
+        }
+        n = kept;
     }
     if (n > c->cap || n * 2 < c->cap) {
         cw_t *p = realloc(c->tw, (n ? n : 1) * sizeof(cw_t));
@@ -628,10 +720,14 @@ static void advance_clock(cluster_engine_t *e, int64_t t)
 static double cosine(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm, cl_t *c)
 {
     double dot = 0;
-    size_t i = 0;
-    for (uint32_t j = 0; j < c->n && i < nq; j++) {
-        while (i < nq && q[i].term < c->tw[j].term) i++;
-        if (i < nq && q[i].term == c->tw[j].term) dot += q[i].w * centroid_weight(e, c->tw[j].w);
+    size_t i = 0, j = 0;
+    while (i < nq && j < c->n) {
+        /* the lower side advances, both on a match; without a branch, as
+         * which side it is cannot be predicted */
+        uint32_t a = q[i].term, b = c->tw[j].term;
+        if (a == b) dot += q[i].w * centroid_weight(e, c->tw[j].w);
+        i += a <= b;
+        j += b <= a;
     }
     if (dot <= 0) return 0;
     if (e->ndocs - c->norm_at > e->ndocs / 32) {
@@ -656,8 +752,7 @@ static int candidates(cluster_engine_t *e, const tw_t *q, size_t nq, uint32_t ex
         double w = q[i].w / idf(e, q[i].term); /* TF-IDF weight */
         e->rk[i] = (ranked_t){q[i].term, w, w};
     }
-    sort(e->rk, nq, sizeof(ranked_t), cmp_ranked);
-    size_t nuse = nq < e->cfg.query_terms ? nq : e->cfg.query_terms;
+    size_t nuse = top_ranked(e, nq, e->cfg.query_terms);
 
     if (++e->gen == 0) { /* wrapped: old stamps could collide */
         memset(e->stamp, 0, e->ncl * sizeof(uint32_t));
@@ -731,7 +826,7 @@ static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double
 static int occ_push(cluster_engine_t *e, uint32_t t, int field)
 {
     if (grow(&e->occ, &e->capocc, e->nocc + 1, sizeof(occ_t)) < 0) return -1;
-    e->occ[e->nocc++] = (occ_t){t, (uint8_t)field};
+    e->occ[e->nocc++] = (occ_t)t << 8 | (uint8_t)field;
     return 0;
 }
 
@@ -818,13 +913,6 @@ static int add_entity(cluster_engine_t *e, const char *name)
     return t == NO_TERM ? -1 : occ_push(e, t, F_ENTITY);
 }
 
-static int cmp_occ(const void *a, const void *b)
-{
-    const occ_t *x = a, *y = b;
-    if (x->term != y->term) return x->term < y->term ? -1 : 1;
-    return (int)x->field - (int)y->field;
-}
-
 /* Builds e->vec: the event's L2-normalised field-weighted sublinear term
  * frequencies, sorted by term id. */
 static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nvec)
@@ -837,17 +925,17 @@ static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nve
         return -1;
     for (size_t i = 0; i < d->n_entities; i++)
         if (d->entities[i] && add_entity(e, d->entities[i]) < 0) return -1;
-    sort(e->occ, e->nocc, sizeof(occ_t), cmp_occ);
+    sort_u64(e->occ, e->nocc);
     if (grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
     size_t n = 0;
     double norm = 0;
     for (size_t i = 0; i < e->nocc;) {
-        uint32_t t = e->occ[i].term;
+        uint32_t t = (uint32_t)(e->occ[i] >> 8);
         double w = 0;
-        while (i < e->nocc && e->occ[i].term == t) {
+        while (i < e->nocc && e->occ[i] >> 8 == t) {
             size_t j = i;
-            while (j < e->nocc && e->occ[j].term == t && e->occ[j].field == e->occ[i].field) j++;
-            w += e->fw[e->occ[i].field] * (1.0 + log((double)(j - i)));
+            while (j < e->nocc && e->occ[j] == e->occ[i]) j++;
+            w += e->fw[e->occ[i] & 0xff] * (1.0 + log((double)(j - i)));
             i = j;
         }
         if (w > 0) {
@@ -942,6 +1030,7 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->touched);
     free(e->cand);
     free(e->occ);
+    free(e->keys);
     free(e->rk);
     free(e->vec);
     free(e->qvec);
@@ -1058,19 +1147,22 @@ int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *d, cluster_resu
 /* Interns a state's terms into e->vec (sorted, duplicates summed). */
 static int intern_state(cluster_engine_t *e, const cluster_state_t *st, size_t *nout)
 {
-    if (grow(&e->vec, &e->capvec, st->n_terms, sizeof(tw_t)) < 0 ||
-        grow(&e->rk, &e->caprk, st->n_terms, sizeof(ranked_t)) < 0)
+    if (st->n_terms > UINT32_MAX || grow(&e->vec, &e->capvec, st->n_terms, sizeof(tw_t)) < 0 ||
+        grow(&e->keys, &e->capkeys, st->n_terms, sizeof(uint64_t)) < 0)
         return -1;
+    /* term id, then input position: duplicates are summed in input order */
     for (size_t i = 0; i < st->n_terms; i++) {
         uint32_t t = term_intern(e, st->terms[i].term, strlen(st->terms[i].term));
         if (t == NO_TERM) return -1;
-        e->rk[i] = (ranked_t){t, st->terms[i].weight, 0};
+        e->keys[i] = (uint64_t)t << 32 | i;
     }
-    sort(e->rk, st->n_terms, sizeof(ranked_t), cmp_term);
+    sort_u64(e->keys, st->n_terms);
     size_t n = 0;
     for (size_t i = 0; i < st->n_terms; i++) {
-        if (n && e->vec[n - 1].term == e->rk[i].term) e->vec[n - 1].w += e->rk[i].w;
-        else e->vec[n++] = (tw_t){e->rk[i].term, e->rk[i].w};
+        uint32_t t = (uint32_t)(e->keys[i] >> 32);
+        double w = st->terms[(uint32_t)e->keys[i]].weight;
+        if (n && e->vec[n - 1].term == t) e->vec[n - 1].w += w;
+        else e->vec[n++] = (tw_t){t, w};
     }
     *nout = n;
     return 0;
@@ -1087,7 +1179,6 @@ static int put_state(cluster_engine_t *e, const cluster_state_t *st, int replace
         if (slot_new(e, st->id, &slot) < 0) return fail(err, errlen, "cluster: out of memory");
         replace = 1;
     }
-    /* rk is scratch for cluster_set_terms, so the input was copied to vec */
     if (cluster_set_terms(e, slot, e->vec, n, replace) < 0)
         return fail(err, errlen, "cluster: out of memory");
     cl_t *c = &e->cl[slot];
