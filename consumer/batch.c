@@ -26,9 +26,10 @@ typedef struct {
     int handed_ok;           /* ITEM_OK when handed to the writer (read by the caller only) */
     int checked;             /* looked up in the store already */
     int reextract;           /* stored already; extracted again (--reextract) */
-    cJSON *extraction;       /* owned; NULL until extracted */
+    cJSON *extraction;       /* owned; NULL until extracted, and once clustered */
     char *extraction_json;   /* owned */
-    const char *extracted_by, *extractor_version; /* point into extraction */
+    char *extracted_meta;    /* owned: extracted_by and extractor_version */
+    const char *extracted_by, *extractor_version; /* point into extracted_meta */
     const char *fetch_status; /* static name; NULL until fetched */
     char *fetched_text;       /* owned; ev.text points here once fetched */
     int64_t cluster_id;      /* 0 until clustered */
@@ -136,6 +137,8 @@ static void item_clear(item_t *it)
 {
     cJSON_Delete(it->extraction);
     cJSON_free(it->extraction_json);
+    free(it->extracted_meta);
+    it->extracted_meta = NULL;
     for (size_t i = 0; i < it->n_cterms; i++) free((char *)it->cterms[i].term);
     free(it->cterms);
     it->extraction = NULL;
@@ -476,9 +479,17 @@ static int item_set_extraction(item_t *it, cJSON *x)
     it->extraction_json = cJSON_PrintUnformatted(x);
     const cJSON *by = cJSON_GetObjectItemCaseSensitive(x, "extracted_by");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(x, "extractor_version");
-    it->extracted_by = cJSON_IsString(by) ? by->valuestring : "builtin";
-    it->extractor_version = cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION;
-    return it->extraction_json ? 0 : -1;
+    const char *bys = cJSON_IsString(by) ? by->valuestring : "builtin";
+    const char *vers = cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION;
+    size_t nb = strlen(bys) + 1, nv = strlen(vers) + 1;
+    free(it->extracted_meta);
+    it->extracted_meta = malloc(nb + nv);
+    if (!it->extraction_json || !it->extracted_meta) return -1;
+    memcpy(it->extracted_meta, bys, nb);
+    memcpy(it->extracted_meta + nb, vers, nv);
+    it->extracted_by = it->extracted_meta;
+    it->extractor_version = it->extracted_meta + nb;
+    return 0;
 }
 
 static void llm_observe(batch_t *b, const llm_batch_stats_t *st)
@@ -878,7 +889,14 @@ int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t er
         gen_t t = b->run;
         b->run = b->cur;
         b->cur = t;
-        for (size_t i = 0; i < b->run.n; i++) b->run.items[i].handed_ok = b->run.items[i].state == ITEM_OK;
+        /* The writer needs the extraction's text only: the parsed tree goes
+         * (two batches are in memory now, one of them being written). */
+        for (size_t i = 0; i < b->run.n; i++) {
+            item_t *it = &b->run.items[i];
+            it->handed_ok = it->state == ITEM_OK;
+            cJSON_Delete(it->extraction);
+            it->extraction = NULL;
+        }
         writer_start(b);
         if (wait && run_settle(b, err, errlen) != 0) goto transient;
     }

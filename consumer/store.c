@@ -381,7 +381,8 @@ static void copy_line(buf_t *b, const char *const *v, int n)
 }
 
 /* COPY ... FROM STDIN: sql names the table and columns; fill(opaque, i, b)
- * appends line i (or nothing). Data goes out in chunks of about 1 MB. */
+ * appends line i (or nothing). Data goes out in chunks of about 256 KB:
+ * this buffer and libpq's grow to the chunk size, and stay. */
 static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, size_t, buf_t *),
                    void *opaque, char *err, size_t errlen)
 {
@@ -393,7 +394,7 @@ static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, s
     buf_reset(b);
     for (size_t i = 0; i < n; i++) {
         fill(opaque, i, b);
-        if (b->len >= (1 << 20) || i + 1 == n) {
+        if (b->len >= (1 << 18) || i + 1 == n) {
             if (b->failed || (b->len && PQputCopyData(s->conn, b->data, (int)b->len) != 1)) {
                 PQputCopyEnd(s->conn, "client failed");
                 snprintf(err, errlen, "COPY failed: %s", b->failed ? "out of memory" : PQerrorMessage(s->conn));
@@ -478,9 +479,14 @@ static int cluster_stage_copy(store_t *s, const store_row_t *rows, size_t n, con
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* copy_in's fill callbacks take a mutable opaque; this one only reads. */
-    return copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", s->sums_cap, fill_term_sum,
-                   s, err, errlen);
+    /* copy_in's fill callbacks take a mutable opaque; this one only reads.
+     * The table is freed after use: it is large, and needed once a batch. */
+    int rc = copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", s->sums_cap, fill_term_sum,
+                     s, err, errlen);
+    free(s->sums);
+    s->sums = NULL;
+    s->sums_cap = 0;
+    return rc;
 }
 
 /* Stores each partition's next offset, inside the caller's transaction.
