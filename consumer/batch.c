@@ -64,14 +64,14 @@ struct batch {
     int clusters_synced;    /* the first sync (the warm cache) is done */
     int64_t cluster_version; /* highest stored cluster version read into the engine */
     size_t clusters_read;   /* by the sync in progress */
-    /* cur is filled and prepared by the caller's thread; run is written by
-     * the writer thread meanwhile, and kept after a failure for the retry.
-     * The engine is shared: the caller clusters cur while the writer reads
-     * other instances' changes into it, one at a time (engine_mu). */
+    /* cur is filled and prepared (extracted) by the caller's thread; run is
+     * clustered and written by the writer thread meanwhile, and kept after
+     * a failure for the retry. The engine is the writer's once the startup
+     * read (batch_clusters_sync) is done. */
     gen_t cur, run;
     pthread_t writer;
     int writer_started;
-    pthread_mutex_t mu, engine_mu;
+    pthread_mutex_t mu;
     pthread_cond_t cv;
     writer_state_t wstate;
     int wquit;
@@ -116,7 +116,6 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err,
     b->reextract = config_bool(cfg, "extract.reextract");
     b->cluster_cache_max = config_int(cfg, "cluster.cache.max");
     pthread_mutex_init(&b->mu, NULL);
-    pthread_mutex_init(&b->engine_mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     if (!b->group || (*dt && !b->dlq_topic)) {
         snprintf(err, errlen, "out of memory");
@@ -202,7 +201,6 @@ void batch_destroy(batch_t *b)
         pthread_join(b->writer, NULL);
     }
     pthread_mutex_destroy(&b->mu);
-    pthread_mutex_destroy(&b->engine_mu);
     pthread_cond_destroy(&b->cv);
     gen_free(&b->cur);
     gen_free(&b->run);
@@ -594,9 +592,9 @@ static void on_cluster_read(void *opaque, const cluster_state_t *st, int64_t mer
  * heaviest terms of several events' increments. */
 #define CLUSTER_TERMS_READ 64
 
+/* Reads what changed in the store into the engine. */
 static int clusters_sync(batch_t *b, store_t *store, size_t *read, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&b->engine_mu);
     b->clusters_read = 0;
     int first = !b->clusters_synced;
     store_rc_t rc = store_clusters_load(store, first ? NULL : b->st.instance, &b->cluster_version,
@@ -604,7 +602,6 @@ static int clusters_sync(batch_t *b, store_t *store, size_t *read, char *err, si
                                         on_cluster_read, b, err, errlen);
     if (rc == STORE_OK) b->clusters_synced = 1;
     if (read) *read = b->clusters_read;
-    pthread_mutex_unlock(&b->engine_mu);
     return rc == STORE_OK ? 0 : -1;
 }
 
@@ -613,18 +610,24 @@ int batch_clusters_sync(batch_t *b, size_t *read, char *err, size_t errlen)
     return clusters_sync(b, b->st.store, read, err, errlen);
 }
 
+static int item_needs_cluster(const item_t *it)
+{
+    return it->state == ITEM_OK && !it->cluster_id && !it->reextract;
+}
+
 /* Stage cluster: each event joins or founds a story cluster, batch after
  * batch, and within a batch by topic, partition and offset: an order that
  * is stored with the rows (ingested_at is one per batch), so `replay
  * --rebuild` can repeat it (rebuild.h), and that does not depend on how
  * fetches from several partitions interleaved. The increment (its heaviest
  * terms) travels with the row, so the shared state in PostgreSQL gets it in
- * the same transaction. Runs while the writer writes the previous batch:
- * the engine has every earlier batch of this instance and what other
- * instances had written when that batch took the clustering lock. */
-static int stage_cluster(batch_t *b, char *err, size_t errlen)
+ * the same transaction. The writer clusters, under the clustering lock, on
+ * the engine brought up to date with every other instance's writes:
+ * instances make their decisions one batch at a time (clustering a batch
+ * while the previous one is written would let two instances found the
+ * same story at the same time). */
+static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
 {
-    gen_t *g = &b->cur;
     item_t **ord = malloc((g->n ? g->n : 1) * sizeof(item_t *));
     if (!ord) {
         snprintf(err, errlen, "out of memory clustering");
@@ -633,10 +636,9 @@ static int stage_cluster(batch_t *b, char *err, size_t errlen)
     for (size_t i = 0; i < g->n; i++) ord[i] = &g->items[i];
     qsort(ord, g->n, sizeof(item_t *), item_position_cmp);
     int rc = 0;
-    pthread_mutex_lock(&b->engine_mu);
     for (size_t i = 0; i < g->n && rc == 0; i++) {
         item_t *it = ord[i];
-        if (it->state != ITEM_OK || it->cluster_id || it->reextract) continue;
+        if (!item_needs_cluster(it)) continue;
         const char *names[64];
         size_t nn = extraction_entity_names(it->extraction, names, 64);
         cluster_doc_t doc = {it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, nn,
@@ -648,6 +650,8 @@ static int stage_cluster(batch_t *b, char *err, size_t errlen)
         }
         if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &it->cterms, &it->n_cterms) != 0) rc = -2;
         it->cluster_id = res.cluster_id;
+        cJSON_Delete(it->extraction); /* the writer needs its text only */
+        it->extraction = NULL;
         for (size_t m = 0; m < res.n_merges && rc == 0; m++) {
             if (cluster_merges_append(&g->merges, &g->n_merges, &g->merges_cap, res.merges[m]) != 0) rc = -2;
             /* Events of this batch already placed in the absorbed cluster
@@ -656,7 +660,6 @@ static int stage_cluster(batch_t *b, char *err, size_t errlen)
                 if (g->items[j].cluster_id == res.merges[m].from) g->items[j].cluster_id = res.merges[m].into;
         }
     }
-    pthread_mutex_unlock(&b->engine_mu);
     free(ord);
     if (rc == -2) snprintf(err, errlen, "out of memory clustering");
     return rc ? -1 : 0;
@@ -705,8 +708,22 @@ static int run_write(batch_t *b, char *err, size_t errlen)
     }
     for (int round = 0;; round++) {
         if (send_dead_letters(b, g, err, errlen) != 0) return -1;
+        int unclustered = 0, clustered = g->n_merges > 0;
+        for (size_t i = 0; i < g->n; i++) {
+            unclustered |= item_needs_cluster(&g->items[i]);
+            clustered |= g->items[i].state == ITEM_OK && g->items[i].cluster_id != 0;
+        }
+        /* Cluster writes are serialised across instances: the versions that
+         * clusters_sync() reads past are then committed in order. */
+        if (clustered || unclustered) {
+            if (store_cluster_lock(b->st.writer_store, err, errlen) != STORE_OK) return -1;
+            if (clusters_sync(b, b->st.writer_store, NULL, err, errlen) != 0 ||
+                (unclustered && stage_cluster(b, g, err, errlen) != 0)) {
+                store_cluster_unlock(b->st.writer_store);
+                return -1;
+            }
+        }
         size_t nrows = 0, ndead = 0;
-        int clustered = g->n_merges > 0;
         for (size_t i = 0; i < g->n; i++) {
             item_t *it = &g->items[i];
             if (it->state == ITEM_KNOWN) continue;
@@ -731,16 +748,6 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             r->reextract = it->reextract;
             r->cluster_terms = it->cterms;
             r->n_cluster_terms = it->n_cterms;
-            if (it->cluster_id) clustered = 1;
-        }
-        /* Cluster writes are serialised across instances: the versions that
-         * clusters_sync() reads past are then committed in order. */
-        if (clustered) {
-            if (store_cluster_lock(b->st.writer_store, err, errlen) != STORE_OK) return -1;
-            if (clusters_sync(b, b->st.writer_store, NULL, err, errlen) != 0) {
-                store_cluster_unlock(b->st.writer_store);
-                return -1;
-            }
         }
         store_cluster_ops_t ops = {g->merges, g->n_merges, b->st.instance};
         double t0 = metrics_now_s();
@@ -882,18 +889,18 @@ int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t er
         if (stage_skip_known(b, err, errlen) != 0) goto transient;
         if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) goto transient;
         if (stage_extract(b, err, errlen) != 0) goto transient;
-        if (stage_cluster(b, err, errlen) != 0) goto transient;
     }
     if (run_settle(b, err, errlen) != 0) goto transient;
     if (b->cur.n > 0) {
         gen_t t = b->run;
         b->run = b->cur;
         b->cur = t;
-        /* The writer needs the extraction's text only: the parsed tree goes
-         * (two batches are in memory now, one of them being written). */
+        /* The parsed extraction is kept only for clustering (two batches
+         * are in memory now, one of them being written). */
         for (size_t i = 0; i < b->run.n; i++) {
             item_t *it = &b->run.items[i];
             it->handed_ok = it->state == ITEM_OK;
+            if (item_needs_cluster(it)) continue;
             cJSON_Delete(it->extraction);
             it->extraction = NULL;
         }
