@@ -26,10 +26,14 @@ typedef struct {
     int handed_ok;           /* ITEM_OK when handed to the writer (read by the caller only) */
     int checked;             /* looked up in the store already */
     int reextract;           /* stored already; extracted again (--reextract) */
-    cJSON *extraction;       /* owned; NULL until extracted, and once clustered */
-    char *extraction_json;   /* owned */
-    char *extracted_meta;    /* owned: extracted_by and extractor_version */
+    char *extraction_json;   /* owned; NULL until extracted */
+    /* Owned, what clustering and the row need of the extraction (its parsed
+     * tree is not kept: two batches are in memory, one being written):
+     * extracted_by, extractor_version, then the entity names, each
+     * NUL-terminated. */
+    char *extracted_meta;
     const char *extracted_by, *extractor_version; /* point into extracted_meta */
+    size_t n_entities;
     const char *fetch_status; /* static name; NULL until fetched */
     char *fetched_text;       /* owned; ev.text points here once fetched */
     int64_t cluster_id;      /* 0 until clustered */
@@ -134,13 +138,11 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err,
 
 static void item_clear(item_t *it)
 {
-    cJSON_Delete(it->extraction);
     cJSON_free(it->extraction_json);
     free(it->extracted_meta);
     it->extracted_meta = NULL;
     for (size_t i = 0; i < it->n_cterms; i++) free((char *)it->cterms[i].term);
     free(it->cterms);
-    it->extraction = NULL;
     it->extraction_json = NULL;
     it->cterms = NULL;
     it->n_cterms = 0;
@@ -470,23 +472,35 @@ static extract_input_t item_input(const item_t *it)
                              it->ev.lang, it->ev.repo, it->ev.tags};
 }
 
-/* Takes ownership of x (an extraction object) for the item. */
+#define ENTITIES_MAX 64
+
+/* Keeps what the item needs of x (an extraction object), then frees x.
+ * -1 when out of memory (the item has no extraction then). */
 static int item_set_extraction(item_t *it, cJSON *x)
 {
-    it->extraction = x;
-    it->extraction_json = cJSON_PrintUnformatted(x);
     const cJSON *by = cJSON_GetObjectItemCaseSensitive(x, "extracted_by");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(x, "extractor_version");
-    const char *bys = cJSON_IsString(by) ? by->valuestring : "builtin";
-    const char *vers = cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION;
-    size_t nb = strlen(bys) + 1, nv = strlen(vers) + 1;
+    const char *strs[2 + ENTITIES_MAX] = {cJSON_IsString(by) ? by->valuestring : "builtin",
+                                          cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION};
+    size_t n = 2 + extraction_entity_names(x, strs + 2, ENTITIES_MAX), len = 0;
+    for (size_t i = 0; i < n; i++) len += strlen(strs[i]) + 1;
+    char *json = cJSON_PrintUnformatted(x), *meta = malloc(len);
+    if (json && meta) {
+        char *p = meta;
+        for (size_t i = 0; i < n; i++) p = stpcpy(p, strs[i]) + 1;
+    }
+    cJSON_Delete(x);
+    if (!json || !meta) {
+        cJSON_free(json);
+        free(meta);
+        return -1;
+    }
     free(it->extracted_meta);
-    it->extracted_meta = malloc(nb + nv);
-    if (!it->extraction_json || !it->extracted_meta) return -1;
-    memcpy(it->extracted_meta, bys, nb);
-    memcpy(it->extracted_meta + nb, vers, nv);
-    it->extracted_by = it->extracted_meta;
-    it->extractor_version = it->extracted_meta + nb;
+    it->extraction_json = json;
+    it->extracted_meta = meta;
+    it->extracted_by = meta;
+    it->extractor_version = meta + strlen(meta) + 1;
+    it->n_entities = n - 2;
     return 0;
 }
 
@@ -529,13 +543,7 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     for (size_t k = 0; k < n; k++) {
         item_t *it = &b->cur.items[b->llm_idx[k]];
         if (!b->llm_out[k]) continue;
-        if (item_set_extraction(it, b->llm_out[k]) != 0) {
-            cJSON_Delete(it->extraction);
-            cJSON_free(it->extraction_json);
-            it->extraction = NULL;
-            it->extraction_json = NULL;
-            continue;
-        }
+        if (item_set_extraction(it, b->llm_out[k]) != 0) continue;
         b->stats.llm_extracted++;
     }
     if (ask == BATCH_SERVE_ABORT) {
@@ -560,8 +568,6 @@ static int stage_extract(batch_t *b, char *err, size_t errlen)
         char e[256];
         cJSON *x = extractor_run(b->st.extractor, &in, e, sizeof(e));
         if (!x || item_set_extraction(it, x) != 0) {
-            cJSON_Delete(it->extraction);
-            it->extraction = NULL;
             if (!x) mark_dead(it, "extract_failed", "extract", e);
             else mark_dead(it, "extract_failed", "extract", "out of memory");
             continue;
@@ -639,8 +645,10 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
     for (size_t i = 0; i < g->n && rc == 0; i++) {
         item_t *it = ord[i];
         if (!item_needs_cluster(it)) continue;
-        const char *names[64];
-        size_t nn = extraction_entity_names(it->extraction, names, 64);
+        const char *names[ENTITIES_MAX];
+        const char *p = it->extractor_version;
+        for (size_t k = 0; k < it->n_entities; k++) names[k] = p = p + strlen(p) + 1;
+        size_t nn = it->n_entities;
         cluster_doc_t doc = {it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, nn,
                              it->ev.published_at_us};
         cluster_result_t res;
@@ -650,8 +658,6 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
         }
         if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &it->cterms, &it->n_cterms) != 0) rc = -2;
         it->cluster_id = res.cluster_id;
-        cJSON_Delete(it->extraction); /* the writer needs its text only */
-        it->extraction = NULL;
         for (size_t m = 0; m < res.n_merges && rc == 0; m++) {
             if (cluster_merges_append(&g->merges, &g->n_merges, &g->merges_cap, res.merges[m]) != 0) rc = -2;
             /* Events of this batch already placed in the absorbed cluster
@@ -895,15 +901,7 @@ int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t er
         gen_t t = b->run;
         b->run = b->cur;
         b->cur = t;
-        /* The parsed extraction is kept only for clustering (two batches
-         * are in memory now, one of them being written). */
-        for (size_t i = 0; i < b->run.n; i++) {
-            item_t *it = &b->run.items[i];
-            it->handed_ok = it->state == ITEM_OK;
-            if (item_needs_cluster(it)) continue;
-            cJSON_Delete(it->extraction);
-            it->extraction = NULL;
-        }
+        for (size_t i = 0; i < b->run.n; i++) b->run.items[i].handed_ok = b->run.items[i].state == ITEM_OK;
         writer_start(b);
         if (wait && run_settle(b, err, errlen) != 0) goto transient;
     }
