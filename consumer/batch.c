@@ -484,7 +484,7 @@ static int item_set_extraction(item_t *it, cJSON *x)
                                           cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION};
     size_t n = 2 + extraction_entity_names(x, strs + 2, ENTITIES_MAX), len = 0;
     for (size_t i = 0; i < n; i++) len += strlen(strs[i]) + 1;
-    char *json = cJSON_PrintUnformatted(x), *meta = malloc(len);
+    char *json = cJSON_PrintUnformatted(x), *meta = malloc(len + 1);
     if (json && meta) {
         char *p = meta;
         for (size_t i = 0; i < n; i++) p = stpcpy(p, strs[i]) + 1;
