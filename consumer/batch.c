@@ -699,11 +699,12 @@ static int collect_offsets(batch_t *b, const gen_t *g)
 }
 
 /* Writes the run in one transaction: dead letters first (acknowledged),
- * then, when it carries cluster increments, the clustering lock and the
- * other instances' changes read into the engine (so later batches see
- * them; this batch's rows follow merges made meanwhile in the store), then
- * the rows, dead-letter mirror, merges and next offsets. Rows the database
- * rejects become dead letters and the rest go again. Writer side. */
+ * then, when it has events to cluster or carries cluster increments, the
+ * clustering lock, the other instances' changes read into the engine and
+ * the clustering (this batch's rows also follow merges made meanwhile in
+ * the store), then the rows, dead-letter mirror, merges and next offsets.
+ * Rows the database rejects become dead letters and the rest go again.
+ * Writer side. */
 static int run_write(batch_t *b, char *err, size_t errlen)
 {
     gen_t *g = &b->run;
@@ -781,7 +782,7 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             snprintf(msg, sizeof(msg), "SQLSTATE %s: %s", row->reject_sqlstate, row->reject_msg);
             mark_dead(it, strcmp(row->reject_sqlstate, "57014") == 0 ? "statement_timeout" : "db_rejected",
                       "persist", msg);
-            log_kv(LOG_WARN, "row rejected by the database; dealing with it as a dead letter", "event_id",
+            log_kv(LOG_WARN, "row rejected by the database; dead-lettering it", "event_id",
                    it->ev.id, "sqlstate", row->reject_sqlstate, NULL);
         }
     }

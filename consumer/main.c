@@ -76,6 +76,13 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* A store on the db settings; each connection of the process is one. */
+static store_t *store_from_config(const config_t *cfg, const char *application_name)
+{
+    return store_new(config_str(cfg, "db"), (int)config_int(cfg, "db.connect.timeout.s"),
+                     config_int(cfg, "db.statement.timeout.ms"), application_name);
+}
+
 static int finish(int code, const char *why)
 {
     char c[16];
@@ -440,8 +447,7 @@ static int run_loop(consumer_t *c, int drain)
 static int serve_trends(void *opaque, buf_t *out, char *err, size_t errlen)
 {
     const config_t *cfg = opaque;
-    store_t *s = store_new(config_str(cfg, "db"), (int)config_int(cfg, "db.connect.timeout.s"),
-                           config_int(cfg, "db.statement.timeout.ms"), "shoal-consumer-http");
+    store_t *s = store_from_config(cfg, "shoal-consumer-http");
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -577,8 +583,7 @@ static int cmd_run(consumer_t *c, int drain)
     if (!c->dlq) return finish(EXIT_USAGE, err);
     start_llm(c);
     start_fetcher(c);
-    c->wstore = store_new(config_str(c->cfg, "db"), (int)config_int(c->cfg, "db.connect.timeout.s"),
-                          config_int(c->cfg, "db.statement.timeout.ms"), "shoal-consumer");
+    c->wstore = store_from_config(c->cfg, "shoal-consumer");
     if (!c->wstore) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     store_rebuild_guard(c->wstore);
     batch_stages_t stages = {.store = c->store,
@@ -901,8 +906,7 @@ int main(int argc, char **argv)
         goto out;
     }
     rd_kafka_conf_destroy(probe);
-    c.store = store_new(config_str(c.cfg, "db"), (int)config_int(c.cfg, "db.connect.timeout.s"),
-                        config_int(c.cfg, "db.statement.timeout.ms"), "shoal-consumer");
+    c.store = store_from_config(c.cfg, "shoal-consumer");
     if (!c.store) {
         rc = finish(EXIT_FAILURE_RUNTIME, "out of memory");
         goto out;

@@ -37,8 +37,9 @@ struct store {
     int rebuild_guard;  /* every connection holds the rebuild lock shared */
     int rebuild_locked; /* this connection holds it exclusively (a rebuild) */
     buf_t copy;
-    /* The batch's cluster-term increments summed per (cluster, term):
-     * open addressing, cap a power of two, term NULL when free. */
+    /* While a batch's COPY runs: its cluster-term increments summed per
+     * (cluster, term), open addressing, cap a power of two, term NULL when
+     * free. */
     struct term_sum {
         int64_t cluster;
         const char *term;
@@ -436,14 +437,10 @@ static int term_sums_build(store_t *s, const store_row_t *rows, size_t n, const 
     for (size_t i = 0; i < n; i++) total += rows[i].n_cluster_terms;
     size_t cap = 64;
     while (cap < total * 2) cap *= 2;
-    if (cap > s->sums_cap) {
-        struct term_sum *t = realloc(s->sums, cap * sizeof(*t));
-        if (!t) return -1;
-        s->sums = t;
-        s->sums_cap = cap;
-    }
-    memset(s->sums, 0, s->sums_cap * sizeof(*s->sums));
-    size_t mask = s->sums_cap - 1;
+    s->sums = calloc(cap, sizeof(*s->sums));
+    if (!s->sums) return -1;
+    s->sums_cap = cap;
+    size_t mask = cap - 1;
     for (size_t i = 0; i < n; i++) {
         const store_row_t *r = &rows[i];
         if (r->rejected || !r->cluster_id || (skip && skip[i])) continue;
@@ -480,7 +477,7 @@ static int cluster_stage_copy(store_t *s, const store_row_t *rows, size_t n, con
         return -1;
     }
     /* copy_in's fill callbacks take a mutable opaque; this one only reads.
-     * The table is freed after use: it is large, and needed once a batch. */
+     * The table is large and needed once a batch: it goes right after. */
     int rc = copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", s->sums_cap, fill_term_sum,
                      s, err, errlen);
     free(s->sums);
@@ -614,7 +611,7 @@ static int64_t merge_root(merge_sets_t *m, int64_t id)
     }
 }
 
-/* Writes ids (a Postgres array literal) of the sets' first n members. */
+/* ids as a PostgreSQL array literal. */
 static void merge_ids_literal(buf_t *b, const int64_t *ids, size_t n)
 {
     buf_puts(b, "{");
@@ -641,8 +638,7 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
         merge_find(&m, cl->merges[i].from);
         merge_find(&m, cl->merges[i].into);
     }
-    size_t named = m.n;
-    merge_ids_literal(&src, m.id, named);
+    merge_ids_literal(&src, m.id, m.n);
     if (src.failed) {
         snprintf(err, errlen, "out of memory");
         goto out;
