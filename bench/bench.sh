@@ -117,14 +117,11 @@ RSS_N=5000
 sq postgres "CREATE DATABASE shoal_rss" >/dev/null
 RSS_DB="host=$PG_DIR port=$PGPORT user=postgres dbname=shoal_rss"
 "$BIN/shoal-consumer" migrate --db "$RSS_DB" 2>/dev/null
-sq shoal_rss "INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by)
-              SELECT g, 3, '2024-10-01', '2024-10-01 12:00+00', 'seeded ' || g, 'bench-seed'
-              FROM generate_series(1, 50000) g" >/dev/null &&
-sq shoal_rss "ALTER TABLE cluster_terms DROP CONSTRAINT cluster_terms_pkey" >/dev/null &&
-sq shoal_rss "INSERT INTO cluster_terms (cluster_id, term, weight)
-              SELECT g, 'w' || ((g * 7919 + k * 104729) % 200000), 0.1 + (k % 10) / 10.0
-              FROM generate_series(1, 50000) g, generate_series(1, 64) k" >/dev/null &&
-sq shoal_rss "ALTER TABLE cluster_terms ADD PRIMARY KEY (cluster_id, term)" >/dev/null || exit 1
+sq shoal_rss "INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, terms, weights)
+              SELECT g, 3, '2024-10-01', '2024-10-01 12:00+00', 'seeded ' || g, 'bench-seed',
+                     array_agg('w' || ((g * 7919 + k * 104729) % 200000) ORDER BY k),
+                     array_agg(0.1 + (k % 10) / 10.0 ORDER BY k)
+              FROM generate_series(1, 50000) g, generate_series(1, 64) k GROUP BY g" >/dev/null || exit 1
 produce rss --generate "$RSS_N" --seed $((SEED + 2)) 2>"$T/produce-rss.log" || { tail -n 3 "$T/produce-rss.log" >&2; exit 1; }
 DB_SAVED=$DB; DB=$RSS_DB; GROUP=bench-rss
 eval "/usr/bin/time -o '$T/time-rss' -f '%M %e' $(consumer_cmd) -t rss --drain" 2>"$T/c-rss.log" ||

@@ -37,8 +37,6 @@ typedef struct {
     const char *fetch_status; /* static name; NULL until fetched */
     char *fetched_text;       /* owned; ev.text points here once fetched */
     int64_t cluster_id;      /* 0 until clustered */
-    cluster_term_t *cterms;  /* owned, with owned term strings */
-    size_t n_cterms;
 } item_t;
 
 /* A generation: the items of one batch and the engine merges made while
@@ -93,7 +91,11 @@ struct batch {
     store_dead_t *dead;
     dlq_letter_t *letters;
     char (*dlq_names)[256];
+    const char **wids;
+    unsigned char *wknown;
     size_t wscratch_cap;
+    cluster_term_row_t *cterms; /* the terms of the clusters the run changed */
+    size_t n_cterms, cterms_cap;
     store_offset_t *offs; /* the run's next offsets */
     size_t n_offs, offs_cap;
     /* Offsets made durable and not yet handed out by batch_flush(). */
@@ -141,11 +143,7 @@ static void item_clear(item_t *it)
     cJSON_free(it->extraction_json);
     free(it->extracted_meta);
     it->extracted_meta = NULL;
-    for (size_t i = 0; i < it->n_cterms; i++) free((char *)it->cterms[i].term);
-    free(it->cterms);
     it->extraction_json = NULL;
-    it->cterms = NULL;
-    it->n_cterms = 0;
     free(it->fetched_text);
     it->fetched_text = NULL;
     event_clear(&it->ev);
@@ -210,6 +208,9 @@ void batch_destroy(batch_t *b)
     free(b->dead);
     free(b->letters);
     free(b->dlq_names);
+    free(b->wids);
+    free(b->wknown);
+    free(b->cterms);
     free(b->ids);
     free(b->known);
     free(b->llm_in);
@@ -227,6 +228,7 @@ void batch_destroy(batch_t *b)
 size_t batch_count(const batch_t *b) { return b->cur.n; }
 size_t batch_pending(const batch_t *b) { return b->run.n; }
 const batch_stats_t *batch_stats(const batch_t *b) { return &b->stats; }
+
 
 static void mark_dead(item_t *it, const char *cls, const char *stage, const char *msg)
 {
@@ -323,7 +325,11 @@ static int reserve_wscratch(batch_t *b, size_t n)
     if (l) b->letters = l;
     char(*nm)[256] = realloc(b->dlq_names, n * sizeof(*nm));
     if (nm) b->dlq_names = nm;
-    if (!r || !d || !l || !nm) return -1;
+    const char **ids = realloc(b->wids, n * sizeof(*ids));
+    if (ids) b->wids = ids;
+    unsigned char *k = realloc(b->wknown, n);
+    if (k) b->wknown = k;
+    if (!r || !d || !l || !nm || !ids || !k) return -1;
     b->wscratch_cap = n;
     return 0;
 }
@@ -594,17 +600,13 @@ static void on_cluster_read(void *opaque, const cluster_state_t *st, int64_t mer
     if (cluster_engine_sync(b->st.clusters, st, merged_into, err, sizeof(err)) == 0) b->clusters_read++;
 }
 
-/* The terms of a stored cluster read into the engine: as many as the
- * heaviest terms of several events' increments. */
-#define CLUSTER_TERMS_READ 64
-
 /* Reads what changed in the store into the engine. */
 static int clusters_sync(batch_t *b, store_t *store, size_t *read, char *err, size_t errlen)
 {
     b->clusters_read = 0;
     int first = !b->clusters_synced;
     store_rc_t rc = store_clusters_load(store, first ? NULL : b->st.instance, &b->cluster_version,
-                                        first ? b->cluster_cache_max : LONG_MAX, CLUSTER_TERMS_READ,
+                                        first ? b->cluster_cache_max : LONG_MAX, CLUSTER_TERMS_STORED,
                                         on_cluster_read, b, err, errlen);
     if (rc == STORE_OK) b->clusters_synced = 1;
     if (read) *read = b->clusters_read;
@@ -625,9 +627,8 @@ static int item_needs_cluster(const item_t *it)
  * batch, and within a batch by topic, partition and offset: an order that
  * is stored with the rows (ingested_at is one per batch), so `replay
  * --rebuild` can repeat it (rebuild.h), and that does not depend on how
- * fetches from several partitions interleaved. The increment (its heaviest
- * terms) travels with the row, so the shared state in PostgreSQL gets it in
- * the same transaction. The writer clusters, under the clustering lock, on
+ * fetches from several partitions interleaved. The clusters' new terms
+ * (collect_cluster_terms) are written in the rows' transaction. The writer clusters, under the clustering lock, on
  * the engine brought up to date with every other instance's writes:
  * instances make their decisions one batch at a time (clustering a batch
  * while the previous one is written would let two instances found the
@@ -656,7 +657,6 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
             rc = -1;
             break;
         }
-        if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &it->cterms, &it->n_cterms) != 0) rc = -2;
         it->cluster_id = res.cluster_id;
         for (size_t m = 0; m < res.n_merges && rc == 0; m++) {
             if (cluster_merges_append(&g->merges, &g->n_merges, &g->merges_cap, res.merges[m]) != 0) rc = -2;
@@ -669,6 +669,46 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
     free(ord);
     if (rc == -2) snprintf(err, errlen, "out of memory clustering");
     return rc ? -1 : 0;
+}
+
+/* Items to cluster that another writer stored since they were looked up
+ * (a group sharing the database): under the clustering lock, before the
+ * engine counts them a second time. Writer side. */
+static int stage_skip_stored(batch_t *b, gen_t *g, size_t *known, char *err, size_t errlen)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (item_needs_cluster(&g->items[i])) b->wids[n++] = g->items[i].ev.id;
+    if (n == 0) return 0;
+    if (store_events_known(b->st.writer_store, b->wids, n, b->wknown, err, errlen) != STORE_OK) return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        item_t *it = &g->items[i];
+        if (!item_needs_cluster(it)) continue;
+        if (b->wknown[k++]) {
+            it->state = ITEM_KNOWN;
+            (*known)++;
+        }
+    }
+    return 0;
+}
+
+/* The terms of the clusters the run changed (its events' clusters and its
+ * merges' survivors), as the engine has them now, into b->cterms. Writer
+ * side. */
+static int collect_cluster_terms(batch_t *b, const gen_t *g)
+{
+    int64_t *ids = malloc((g->n + g->n_merges + 1) * sizeof(*ids));
+    if (!ids) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->items[i].state == ITEM_OK && g->items[i].cluster_id) ids[n++] = g->items[i].cluster_id;
+    for (size_t m = 0; m < g->n_merges; m++) ids[n++] = g->merges[m].into;
+    b->n_cterms = 0;
+    int rc = cluster_engine_top_terms(b->st.clusters, ids, n, CLUSTER_TERMS_STORED, &b->cterms, &b->n_cterms,
+                                      &b->cterms_cap);
+    free(ids);
+    return rc;
 }
 
 /* The run's next offset per partition, into b->offs. */
@@ -699,10 +739,11 @@ static int collect_offsets(batch_t *b, const gen_t *g)
 }
 
 /* Writes the run in one transaction: dead letters first (acknowledged),
- * then, when it has events to cluster or carries cluster increments, the
- * clustering lock, the other instances' changes read into the engine and
- * the clustering (this batch's rows also follow merges made meanwhile in
- * the store), then the rows, dead-letter mirror, merges and next offsets.
+ * then, when it has events to cluster or clustered ones, the clustering
+ * lock, the other instances' changes read into the engine, the events
+ * stored meanwhile skipped, the clustering and the changed clusters' terms
+ * (this batch's rows also follow merges made meanwhile in the store), then
+ * the rows, dead-letter mirror, merges, terms and next offsets.
  * Rows the database rejects become dead letters and the rest go again.
  * Writer side. */
 static int run_write(batch_t *b, char *err, size_t errlen)
@@ -713,6 +754,7 @@ static int run_write(batch_t *b, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory preparing a batch");
         return -1;
     }
+    size_t known = 0;
     for (int round = 0;; round++) {
         if (send_dead_letters(b, g, err, errlen) != 0) return -1;
         int unclustered = 0, clustered = g->n_merges > 0;
@@ -722,10 +764,17 @@ static int run_write(batch_t *b, char *err, size_t errlen)
         }
         /* Cluster writes are serialised across instances: the versions that
          * clusters_sync() reads past are then committed in order. */
+        b->n_cterms = 0;
         if (clustered || unclustered) {
             if (store_cluster_lock(b->st.writer_store, err, errlen) != STORE_OK) return -1;
-            if (clusters_sync(b, b->st.writer_store, NULL, err, errlen) != 0 ||
-                (unclustered && stage_cluster(b, g, err, errlen) != 0)) {
+            int rc = clusters_sync(b, b->st.writer_store, NULL, err, errlen);
+            if (rc == 0 && unclustered) rc = stage_skip_stored(b, g, &known, err, errlen);
+            if (rc == 0 && unclustered) rc = stage_cluster(b, g, err, errlen);
+            if (rc == 0 && collect_cluster_terms(b, g) != 0) {
+                snprintf(err, errlen, "out of memory collecting cluster terms");
+                rc = -1;
+            }
+            if (rc != 0) {
                 store_cluster_unlock(b->st.writer_store);
                 return -1;
             }
@@ -753,10 +802,8 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             r->cluster_id = it->cluster_id;
             r->fetch_status = it->fetch_status;
             r->reextract = it->reextract;
-            r->cluster_terms = it->cterms;
-            r->n_cluster_terms = it->n_cterms;
         }
-        store_cluster_ops_t ops = {g->merges, g->n_merges, b->st.instance};
+        store_cluster_ops_t ops = {g->merges, g->n_merges, b->st.instance, b->cterms, b->n_cterms};
         double t0 = metrics_now_s();
         store_rc_t rc = store_batch_commit(b->st.writer_store, b->group, b->rows, nrows, b->dead, ndead,
                                            b->offs, b->n_offs, &ops, err, errlen);
@@ -765,7 +812,7 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             size_t inserted = 0;
             for (size_t i = 0; i < nrows; i++) inserted += b->rows[i].inserted;
             b->wstats.persisted = inserted;
-            b->wstats.duplicates = nrows - inserted;
+            b->wstats.duplicates = nrows - inserted + known;
             b->wstats.dead = ndead;
             return 0;
         }

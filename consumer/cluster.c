@@ -197,40 +197,52 @@ static int term_weight_desc(const cluster_term_t *a, const cluster_term_t *b)
     return a->weight < b->weight ? 1 : a->weight > b->weight ? -1 : strcmp(a->term, b->term);
 }
 
-int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t **out, size_t *n)
+static int id_cmp(const void *a, const void *b)
 {
-    size_t k = delta->n_terms < max ? delta->n_terms : max;
-    cluster_term_t *t = malloc((k ? k : 1) * sizeof(*t));
-    *out = NULL;
-    *n = 0;
-    if (!t) return -1;
-    /* The first k terms sorted by insertion, heaviest first, then each
-     * later one inserted if it beats the k-th (most lose at once). A tie
-     * goes after the terms before it, as in a stable sort. */
-    if (k) memcpy(t, delta->terms, k * sizeof(*t)); /* terms is NULL for a termless event */
-    for (size_t i = 1; k && i < delta->n_terms; i++) {
-        cluster_term_t x = i < k ? t[i] : delta->terms[i];
-        if (i >= k && term_weight_desc(&x, &t[k - 1]) >= 0) continue;
-        size_t j = i < k ? i : k - 1;
-        for (; j > 0 && term_weight_desc(&x, &t[j - 1]) < 0; j--) t[j] = t[j - 1];
-        t[j] = x;
-    }
-    for (size_t i = 0; i < k; i++) {
-        t[i].term = strdup(t[i].term);
-        if (!t[i].term) {
-            cluster_terms_free(t, i);
-            return -1;
-        }
-    }
-    *out = t;
-    *n = k;
-    return 0;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
-void cluster_terms_free(cluster_term_t *terms, size_t n)
+/* The at most k heaviest of in[0..n) into out, heaviest first: the first k
+ * sorted by insertion, then each later one inserted if it beats the k-th
+ * (most lose at once). A tie goes after the terms before it, as in a stable
+ * sort. */
+static void top_terms_select(const cluster_term_t *in, size_t n, size_t k, cluster_term_t *out)
 {
-    for (size_t i = 0; i < n; i++) free((char *)terms[i].term);
-    free(terms);
+    if (k) memcpy(out, in, k * sizeof(*out));
+    for (size_t i = 1; k && i < n; i++) {
+        cluster_term_t x = i < k ? out[i] : in[i];
+        if (i >= k && term_weight_desc(&x, &out[k - 1]) >= 0) continue;
+        size_t j = i < k ? i : k - 1;
+        for (; j > 0 && term_weight_desc(&x, &out[j - 1]) < 0; j--) out[j] = out[j - 1];
+        out[j] = x;
+    }
+}
+
+int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, size_t max,
+                             cluster_term_row_t **rows, size_t *n_rows, size_t *cap)
+{
+    int64_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+    cluster_term_t *top = malloc((max ? max : 1) * sizeof(*top));
+    size_t start = *n_rows;
+    int rc = -1;
+    if (!sorted || !top) goto out;
+    if (n) memcpy(sorted, ids, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), id_cmp);
+    for (size_t i = 0; i < n; i++) {
+        cluster_state_t st;
+        if ((i > 0 && sorted[i] == sorted[i - 1]) || cluster_engine_get(e, sorted[i], &st) != 0) continue;
+        size_t k = st.n_terms < max ? st.n_terms : max;
+        top_terms_select(st.terms, st.n_terms, k, top);
+        if (*n_rows + k > *cap && grow(rows, cap, *n_rows + k, sizeof(**rows)) < 0) goto out;
+        for (size_t t = 0; t < k; t++) (*rows)[(*n_rows)++] = (cluster_term_row_t){st.id, top[t].term, top[t].weight};
+    }
+    rc = 0;
+out:
+    if (rc != 0) *n_rows = start;
+    free(sorted);
+    free(top);
+    return rc;
 }
 
 int cluster_merges_append(cluster_merge_t **v, size_t *n, size_t *cap, cluster_merge_t m)

@@ -11,13 +11,14 @@
  * index on each cluster's top centroid terms with bounded posting lists, so
  * the cost per event does not grow with the number of active clusters.
  *
- * Shared state. A cluster is kept as commutative sums: a document count, a
- * last-seen time (a max) and per-term weight sums. The weights are IDF-free
- * (each event adds its L2-normalised, field-weighted term frequencies); IDF is
- * applied when comparing. So increments from several engines can be added in
- * any order (in SQL: ON CONFLICT DO UPDATE SET w = w + EXCLUDED.w) and stay
- * valid as document frequencies drift. The engine keeps only a cache of each
- * cluster: its top max_terms terms by current TF-IDF weight.
+ * Shared state. A cluster is a document count, a last-seen time (a max) and
+ * per-term weight sums. The weights are IDF-free (each event adds its
+ * L2-normalised, field-weighted term frequencies); IDF is applied when
+ * comparing, so the sums stay valid as document frequencies drift. The
+ * engine keeps each cluster's top max_terms terms by current TF-IDF weight;
+ * the store keeps the heaviest of those as the engine that last changed the
+ * cluster left them (cluster_engine_top_terms; writers take turns and read
+ * each other's changes first), and the count and times as increments.
  *
  * Terms are strings: a unigram "word", a bigram "word1 word2", an entity
  * "e:name" (name normalised word by word, joined with single spaces).
@@ -165,16 +166,24 @@ int cluster_engine_add_df(cluster_engine_t *e, uint64_t n_docs, const char *cons
  * valid until the next call on the engine. Returns 0, or -1 if not cached. */
 int cluster_engine_get(cluster_engine_t *e, int64_t id, cluster_state_t *out);
 
-/* The heaviest terms of an event's increment that are written to the
- * shared cluster state; the tail adds little and costs rows. */
-#define CLUSTER_TERMS_PER_EVENT 24
+/* The terms of a cluster the store keeps, heaviest first: what another
+ * instance or a restart reads back into its cache. */
+#define CLUSTER_TERMS_STORED 64
 
-/* Copies the at most max heaviest terms of delta (ties: by term), each with
- * its own copy of the term string, into a new array (*out, *n; free with
- * cluster_terms_free). What an event adds to the shared cluster state.
- * Returns 0, or -1 when out of memory (*out NULL). */
-int cluster_top_terms(const cluster_state_t *delta, size_t max, cluster_term_t **out, size_t *n);
-void cluster_terms_free(cluster_term_t *terms, size_t n);
+/* One term of a cluster as the store writes it. */
+typedef struct {
+    int64_t cluster_id;
+    const char *term; /* the engine's: valid while the engine lives */
+    double weight;
+} cluster_term_row_t;
+
+/* Appends the at most max heaviest terms (ties: by term) of each cached
+ * cluster among ids[0..n) to *rows (*n_rows used of *cap, growable), by
+ * cluster id, heaviest first: the state a batch leaves its clusters in.
+ * An id listed twice counts once; one not cached adds nothing. Returns 0,
+ * or -1 when out of memory (*n_rows unchanged). */
+int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, size_t max,
+                             cluster_term_row_t **rows, size_t *n_rows, size_t *cap);
 
 /* Appends m to a growable array of merges (*n used of *cap), e.g. those
  * not yet written. Returns 0, or -1 when out of memory (array unchanged). */

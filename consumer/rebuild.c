@@ -15,8 +15,6 @@ typedef struct {
     int to_llm;              /* an LLM extraction, to be redone (--reextract) */
     cJSON *extraction;       /* owned */
     char *extraction_json;   /* owned */
-    cluster_term_t *terms;   /* owned (cluster_top_terms) */
-    size_t n_terms;
 } slot_t;
 
 typedef struct {
@@ -30,6 +28,8 @@ typedef struct {
     cJSON **llm_out;         /* ... and answers */
     cluster_merge_t *merges;
     size_t n_merges, merges_cap;
+    cluster_term_row_t *terms; /* the page's clusters' terms after it */
+    size_t n_terms, terms_cap;
 } rebuild_t;
 
 static void slots_clear(slot_t *sl, size_t n)
@@ -39,7 +39,6 @@ static void slots_clear(slot_t *sl, size_t n)
         cJSON_Delete(sl[i].tags);
         cJSON_Delete(sl[i].extraction);
         cJSON_free(sl[i].extraction_json);
-        cluster_terms_free(sl[i].terms, sl[i].n_terms);
         memset(&sl[i], 0, sizeof(sl[i]));
     }
 }
@@ -131,16 +130,13 @@ static int rebuild_page(rebuild_t *r, const store_stored_event_t *evs, size_t n,
         cluster_doc_t doc = {e->id, e->title, e->body, e->lang, names, nn, e->published_us};
         cluster_result_t res;
         if (cluster_engine_add(r->engine, &doc, &res, err, errlen) != 0) goto out;
-        if (cluster_top_terms(&res.delta, CLUSTER_TERMS_PER_EVENT, &sl->terms, &sl->n_terms) != 0) goto oom;
         r->st->clusters += res.created ? 1 : 0;
         r->rows[i] = (store_row_t){.ev = &sl->ev,
                                    .extraction_json = sl->extraction_json,
                                    .extracted_by = cJSON_IsString(by) ? by->valuestring : "builtin",
                                    .extractor_version = cJSON_IsString(ver) ? ver->valuestring
                                                                             : EXTRACTOR_BUILTIN_VERSION,
-                                   .cluster_id = res.cluster_id,
-                                   .cluster_terms = sl->terms,
-                                   .n_cluster_terms = sl->n_terms};
+                                   .cluster_id = res.cluster_id};
         for (size_t m = 0; m < res.n_merges; m++) {
             if (cluster_merges_append(&r->merges, &r->n_merges, &r->merges_cap, res.merges[m]) != 0) goto oom;
             for (size_t j = 0; j <= i; j++)
@@ -149,7 +145,19 @@ static int rebuild_page(rebuild_t *r, const store_stored_event_t *evs, size_t n,
     }
     r->st->merges += r->n_merges;
     r->st->events += n;
-    store_cluster_ops_t ops = {r->merges, r->n_merges, r->o->instance};
+    /* The clusters the page changed: its events' and its merges' survivors. */
+    int64_t *ids = malloc((n + r->n_merges) * sizeof(*ids));
+    if (!ids) goto oom;
+    size_t nid = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r->rows[i].cluster_id) ids[nid++] = r->rows[i].cluster_id;
+    for (size_t m = 0; m < r->n_merges; m++) ids[nid++] = r->merges[m].into;
+    r->n_terms = 0;
+    int got = cluster_engine_top_terms(r->engine, ids, nid, CLUSTER_TERMS_STORED, &r->terms, &r->n_terms,
+                                       &r->terms_cap);
+    free(ids);
+    if (got != 0) goto oom;
+    store_cluster_ops_t ops = {r->merges, r->n_merges, r->o->instance, r->terms, r->n_terms};
     rc = store_rebuild_write(r->o->store, r->rows, n, &ops, err, errlen) == STORE_OK ? 0 : -1;
     goto out;
 oom:
@@ -214,5 +222,6 @@ done:
     free(r.llm_idx);
     free(r.llm_out);
     free(r.merges);
+    free(r.terms);
     return rc;
 }

@@ -37,23 +37,13 @@ struct store {
     int rebuild_guard;  /* every connection holds the rebuild lock shared */
     int rebuild_locked; /* this connection holds it exclusively (a rebuild) */
     buf_t copy;
-    /* While a batch's COPY runs: its cluster-term increments summed per
-     * (cluster, term), open addressing, cap a power of two, term NULL when
-     * free. */
-    struct term_sum {
-        int64_t cluster;
-        const char *term;
-        double weight;
-    } *sums;
-    size_t sums_cap;
 };
 
 static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
 
 /* The commutative cluster writes, one text for every statement that makes
  * them: a cluster's increment from the rows of ROWS (cluster_id,
- * published_at, title; $1 = the writing instance), as a CTE named cl, and
- * the clause that adds term weights. */
+ * published_at, title; $1 = the writing instance), as a CTE named cl. */
 #define CLUSTERS_UPSERT_FROM(rows)                                                                  \
     "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "    \
     "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "           \
@@ -62,8 +52,13 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
     "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "                                \
     "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "                                \
     "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version)"
-#define CLUSTER_TERMS_ADD \
-    "ON CONFLICT (cluster_id, term) DO UPDATE SET weight = cluster_terms.weight + EXCLUDED.weight"
+/* The terms staged in cluster_stage replace their clusters' (live ones:
+ * the terms of a cluster merged away meanwhile are out of date). */
+#define CLUSTER_TERMS_SET                                                                            \
+    "UPDATE clusters c SET terms = s.terms, weights = s.weights FROM (SELECT cluster_id, "           \
+    "array_agg(term ORDER BY weight DESC, term) AS terms, array_agg(weight ORDER BY weight DESC, "   \
+    "term) AS weights FROM cluster_stage GROUP BY cluster_id) s WHERE c.id = s.cluster_id "         \
+    "AND c.merged_into IS NULL"
 
 static const char EVENT_COLUMNS[] =
     "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
@@ -94,7 +89,6 @@ void store_destroy(store_t *s)
     free(s->conninfo);
     free(s->appname);
     buf_free(&s->copy);
-    free(s->sums);
     free(s);
 }
 
@@ -421,69 +415,26 @@ static void fill_event(void *opaque, size_t i, buf_t *b)
     row_scratch_free(&sc);
 }
 
-static uint64_t term_hash(int64_t cluster, const char *term)
+static void fill_cluster_term(void *opaque, size_t i, buf_t *b)
 {
-    uint64_t h = 1469598103934665603ull ^ ((uint64_t)cluster * 0x9e3779b97f4a7c15ull);
-    for (; *term; term++) h = (h ^ (unsigned char)*term) * 1099511628211ull;
-    return h;
-}
-
-/* Sums the increments of the rows that add to the clusters (clustered, not
- * rejected, skip[i] unset) per (cluster, term) into s->sums: COPY then
- * carries one line per pair instead of one per event and term. */
-static int term_sums_build(store_t *s, const store_row_t *rows, size_t n, const unsigned char *skip)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += rows[i].n_cluster_terms;
-    size_t cap = 64;
-    while (cap < total * 2) cap *= 2;
-    s->sums = calloc(cap, sizeof(*s->sums));
-    if (!s->sums) return -1;
-    s->sums_cap = cap;
-    size_t mask = cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        const store_row_t *r = &rows[i];
-        if (r->rejected || !r->cluster_id || (skip && skip[i])) continue;
-        for (size_t t = 0; t < r->n_cluster_terms; t++) {
-            const char *term = r->cluster_terms[t].term;
-            size_t h = term_hash(r->cluster_id, term) & mask;
-            while (s->sums[h].term && !(s->sums[h].cluster == r->cluster_id && strcmp(s->sums[h].term, term) == 0))
-                h = (h + 1) & mask;
-            if (!s->sums[h].term) s->sums[h] = (struct term_sum){r->cluster_id, term, 0};
-            s->sums[h].weight += r->cluster_terms[t].weight;
-        }
-    }
-    return 0;
-}
-
-static void fill_term_sum(void *opaque, size_t i, buf_t *b)
-{
-    const struct term_sum *ts = &((const store_t *)opaque)->sums[i];
-    if (!ts->term) return;
+    const cluster_term_row_t *t = &((const cluster_term_row_t *)opaque)[i];
     char cid[24], w[40];
-    snprintf(cid, sizeof(cid), "%lld", (long long)ts->cluster);
-    snprintf(w, sizeof(w), "%.17g", ts->weight);
-    const char *v[] = {cid, ts->term, w};
+    snprintf(cid, sizeof(cid), "%lld", (long long)t->cluster_id);
+    snprintf(w, sizeof(w), "%.17g", t->weight);
+    const char *v[] = {cid, t->term, w};
     copy_line(b, v, 3);
 }
 
-/* COPYs the summed increments of the rows (skip as for term_sums_build)
- * into cluster_stage. */
-static int cluster_stage_copy(store_t *s, const store_row_t *rows, size_t n, const unsigned char *skip,
-                              char *err, size_t errlen)
+/* Replaces the terms of the clusters in cl->terms, inside the caller's
+ * transaction. */
+static int cluster_terms_write(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
 {
-    if (term_sums_build(s, rows, n, skip) != 0) {
-        snprintf(err, errlen, "out of memory");
+    if (!cl || cl->n_terms == 0) return 0;
+    /* copy_in's fill callbacks take a mutable opaque; this one only reads. */
+    if (copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", cl->n_terms, fill_cluster_term,
+                (void *)cl->terms, err, errlen) != 0)
         return -1;
-    }
-    /* copy_in's fill callbacks take a mutable opaque; this one only reads.
-     * The table is large and needed once a batch: it goes right after. */
-    int rc = copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", s->sums_cap, fill_term_sum,
-                     s, err, errlen);
-    free(s->sums);
-    s->sums = NULL;
-    s->sums_cap = 0;
-    return rc;
+    return exec_ok(s, CLUSTER_TERMS_SET, 0, NULL, err, errlen);
 }
 
 /* Stores each partition's next offset, inside the caller's transaction.
@@ -674,20 +625,17 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
         goto out;
     }
     const char *p[] = {buf_cstr(&src), buf_cstr(&dst), cl->instance ? cl->instance : ""};
-    /* The absorbed clusters' sums move to their survivors, their events and
-     * the clusters merged into them before follow, and they stay behind as
-     * pointers for late increments. The ANY($1) conditions repeat the joins
-     * so the planner reaches the rows through the indexes: its estimate for
-     * the joins alone, on tables growing faster than ANALYZE runs, was a
-     * full scan of events and cluster_terms per batch. */
+    /* The absorbed clusters' counts go to their survivors (whose terms the
+     * batch writes after), their events and the clusters merged into them
+     * before follow, and they stay behind as pointers for late increments.
+     * The ANY($1) conditions repeat the joins so the planner reaches the
+     * rows through the indexes: its estimate for the joins alone, on tables
+     * growing faster than ANALYZE runs, was a full scan of events per
+     * batch. */
     rc = exec_ok(s,
                  "WITH m AS (SELECT src, dst FROM unnest($1::bigint[], $2::bigint[]) AS x(src, dst)), "
-                 "moved AS (DELETE FROM cluster_terms ct USING m WHERE ct.cluster_id = m.src AND ct.cluster_id = ANY($1::bigint[]) "
-                 "RETURNING m.dst, ct.term, ct.weight), "
-                 "terms AS (INSERT INTO cluster_terms (cluster_id, term, weight) SELECT dst, term, sum(weight) "
-                 "FROM moved GROUP BY 1, 2 "
-                 CLUSTER_TERMS_ADD "), "
-                 "gone AS (UPDATE clusters c SET merged_into = m.dst, updated_by = $3, updated_at = now(), "
+                 "gone AS (UPDATE clusters c SET merged_into = m.dst, terms = '{}', weights = '{}', "
+                 "updated_by = $3, updated_at = now(), "
                  "version = nextval('cluster_version') FROM m WHERE c.id = m.src AND c.merged_into IS NULL "
                  "RETURNING m.dst, c.docs, c.first_seen, c.last_seen), "
                  "repoint AS (UPDATE clusters c SET merged_into = m.dst, updated_by = $3, updated_at = now(), "
@@ -731,14 +679,12 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                               size_t errlen)
 {
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
-    size_t live = 0, clustered = 0;
+    size_t live = 0;
     for (size_t i = 0; i < nrows; i++) {
         rows[i].inserted = 0;
         if (!rows[i].rejected) live++;
-        if (!rows[i].rejected && rows[i].cluster_id) clustered++;
     }
     int in_rows = 0; /* did the failure happen while writing rows? */
-    unsigned char *stored = NULL; /* per row: stored before this transaction */
     if (PQtransactionStatus(s->conn) != PQTRANS_INTRANS && exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0)
         goto fail;
     if (live > 0) {
@@ -746,37 +692,17 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
         char sql[2048];
         snprintf(sql, sizeof(sql), "COPY events_stage (%s) FROM STDIN", EVENT_COLUMNS);
         if (copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0) goto fail;
-        /* The increments are summed here, so only rows that will be new may
-         * bring theirs: the stored ones are found first. The clustering
-         * lock that every transaction writing clustered rows holds keeps
-         * this true until the commit; the check after the insert below
-         * makes sure. */
-        free(stored);
-        stored = calloc(nrows, 1);
-        if (!stored) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        PGresult *r;
-        if (clustered > 0) {
-            r = exec_params(s, "SELECT s.id FROM events_stage s JOIN events e ON e.id = s.id", 0, NULL);
-            if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
-            rows_match(rows, nrows, r, stored);
-            PQclear(r);
-            if (cluster_stage_copy(s, rows, nrows, stored, err, errlen) != 0) goto fail;
-        }
         /* A cluster merged away since the rows were clustered (a retried
          * batch) hands them to its survivor. */
         if (exec_ok(s,
                     "WITH moved AS (SELECT id, merged_into FROM clusters WHERE merged_into IS NOT NULL "
-                    "AND id IN (SELECT cluster_id FROM events_stage)), "
-                    "ev AS (UPDATE events_stage s SET cluster_id = m.merged_into FROM moved m WHERE s.cluster_id = m.id) "
-                    "UPDATE cluster_stage s SET cluster_id = m.merged_into FROM moved m WHERE s.cluster_id = m.id",
+                    "AND id IN (SELECT cluster_id FROM events_stage)) "
+                    "UPDATE events_stage s SET cluster_id = m.merged_into FROM moved m WHERE s.cluster_id = m.id",
                     0, NULL, err, errlen) != 0)
             goto fail;
         /* One statement: only rows that are new (not re-deliveries) bring
-         * their tags, facts and cluster increments (those staged above), so
-         * a re-delivered event is never counted twice. */
+         * their tags, facts and cluster counts, so a re-delivered event is
+         * never counted twice. */
         snprintf(sql, sizeof(sql),
                  "WITH ins AS (INSERT INTO events (%s) SELECT %s FROM events_stage "
                  "ON CONFLICT (id) DO NOTHING RETURNING id, extraction, cluster_id, published_at, title), "
@@ -787,13 +713,11 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                  "(f.v->>'amount')::double precision, f.v->>'currency' FROM ins, "
                  "jsonb_array_elements(coalesce(ins.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord) "
                  "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING), "
-                 CLUSTERS_UPSERT_FROM("ins") ", "
-                 "ct AS (INSERT INTO cluster_terms (cluster_id, term, weight) "
-                 "SELECT cluster_id, term, sum(weight) FROM cluster_stage GROUP BY 1, 2 " CLUSTER_TERMS_ADD ") "
+                 CLUSTERS_UPSERT_FROM("ins") " "
                  "SELECT id FROM ins",
                  EVENT_COLUMNS, EVENT_COLUMNS);
         const char *p1[] = {cl && cl->instance ? cl->instance : ""};
-        r = exec_params(s, sql, 1, p1);
+        PGresult *r = exec_params(s, sql, 1, p1);
         if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
         unsigned char *ins = calloc(nrows, 1);
         if (!ins) {
@@ -803,18 +727,8 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
         }
         rows_match(rows, nrows, r, ins);
         PQclear(r);
-        int raced = 0;
-        for (size_t i = 0; i < nrows; i++) {
-            rows[i].inserted = ins[i];
-            if (!rows[i].rejected && rows[i].cluster_id && ins[i] == stored[i]) raced = 1;
-        }
+        for (size_t i = 0; i < nrows; i++) rows[i].inserted = ins[i];
         free(ins);
-        if (raced) {
-            snprintf(err, errlen, "events of this batch were stored by another writer meanwhile; retrying");
-            s->sqlstate[0] = '\0';
-            in_rows = 0;
-            goto fail;
-        }
         in_rows = 0;
     }
     for (size_t i = 0; i < nrows; i++) {
@@ -836,15 +750,14 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                     8, p, err, errlen) != 0)
             goto fail;
     }
-    if (cl && cluster_merges_apply(s, cl, err, errlen) != 0) goto fail;
+    if (cl && (cluster_merges_apply(s, cl, err, errlen) != 0 || cluster_terms_write(s, cl, err, errlen) != 0))
+        goto fail;
     if (offsets_write(s, group, offs, noffs, 1, err, errlen) != 0) goto fail;
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
-    free(stored);
     s->timeout_streak = 0;
     return STORE_OK;
 
 fail:
-    free(stored);
     rollback(s);
     /* FAULT_TIMEOUT_ATTEMPTS_MAX statement timeouts in a row: the rows are
      * tried one by one, and one that times out on its own is the cause. */
@@ -937,10 +850,10 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *version
         s->conn,
         "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "
         "t.term, t.weight, coalesce(c.merged_into, 0) "
-        "FROM (SELECT id, docs, last_seen, merged_into FROM clusters WHERE version > $2::bigint "
+        "FROM (SELECT id, docs, last_seen, merged_into, terms, weights FROM clusters WHERE version > $2::bigint "
         "AND version <= $3::bigint AND updated_by <> $1 AND ($2::bigint > 0 OR merged_into IS NULL) "
         "ORDER BY merged_into IS NULL, last_seen DESC NULLS LAST, id LIMIT $4::bigint) c "
-        "LEFT JOIN LATERAL (SELECT term, weight FROM cluster_terms WHERE cluster_id = c.id "
+        "LEFT JOIN LATERAL (SELECT term, weight FROM unnest(c.terms, c.weights) AS u(term, weight) "
         "ORDER BY weight DESC, term LIMIT $5::bigint) t ON true ORDER BY c.merged_into IS NULL, c.id, t.term",
         5, NULL, p, NULL, NULL, 0);
     store_rc_t rc = STORE_OK;
@@ -1446,7 +1359,6 @@ store_rc_t store_rebuild_begin(store_t *s, char *err, size_t errlen)
                 "ON COMMIT DELETE ROWS",
                 0, NULL, err, errlen) != 0 ||
         exec_ok(s, "UPDATE events SET cluster_id = NULL WHERE cluster_id IS NOT NULL", 0, NULL, err, errlen) != 0 ||
-        exec_ok(s, "DELETE FROM cluster_terms", 0, NULL, err, errlen) != 0 ||
         exec_ok(s, "DELETE FROM clusters", 0, NULL, err, errlen) != 0 ||
         /* The consumer's clustering order (batch.c stage_cluster): batch
          * after batch (ingested_at is the batch transaction's time), then
@@ -1524,23 +1436,19 @@ store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
     /* copy_in's fill callbacks take a mutable opaque; they only read. */
     store_row_t *rw = (store_row_t *)rows;
     const char *p[] = {cl && cl->instance ? cl->instance : ""};
-    /* The same commutative sums the consumer's batch writes: one increment
-     * per cluster for docs and times (label from the page's first titles),
-     * and the summed term weights. */
+    /* The same cluster writes as the consumer's batch: one increment per
+     * cluster for docs and times (label from the page's first titles), the
+     * merges, then the terms the page left its clusters with. */
     if (copy_in(s, "COPY rebuild_stage (event_id, cluster_id) FROM STDIN", n, fill_assignment, rw, err,
                 errlen) != 0 ||
-        cluster_stage_copy(s, rows, n, NULL, err, errlen) != 0 ||
         exec_ok(s,
                 "WITH up AS (UPDATE events e SET cluster_id = r.cluster_id FROM rebuild_stage r "
                 "WHERE e.id = r.event_id RETURNING e.cluster_id, e.published_at, e.title), "
-                CLUSTERS_UPSERT_FROM("up") " "
-                "INSERT INTO cluster_terms (cluster_id, term, weight) SELECT cluster_id, term, sum(weight) "
-                "FROM cluster_stage GROUP BY 1, 2 "
-                CLUSTER_TERMS_ADD,
+                CLUSTERS_UPSERT_FROM("up") " SELECT 1",
                 1, p, err, errlen) != 0 ||
         exec_ok(s, "DELETE FROM rebuild_stage", 0, NULL, err, errlen) != 0 ||
-        exec_ok(s, "DELETE FROM cluster_stage", 0, NULL, err, errlen) != 0 ||
-        (cl && cluster_merges_apply(s, cl, err, errlen) != 0))
+        (cl && (cluster_merges_apply(s, cl, err, errlen) != 0 || cluster_terms_write(s, cl, err, errlen) != 0)) ||
+        exec_ok(s, "DELETE FROM cluster_stage", 0, NULL, err, errlen) != 0)
         goto fail;
     return STORE_OK;
 fail:

@@ -42,8 +42,6 @@ typedef struct {
     const char *extractor_version;
     int64_t cluster_id;            /* 0: none */
     const char *fetch_status;      /* fetch_status_name(), NULL when not fetched */
-    const cluster_term_t *cluster_terms; /* this event's increment to its cluster */
-    size_t n_cluster_terms;
     /* out */
     int reextract;                 /* 1: already stored; replace its extraction, tags and facts */
     int inserted;                  /* 1 when the row is new (not a re-delivery) */
@@ -59,12 +57,18 @@ typedef struct {
     const char *error_class, *error_stage, *error_message, *dlq_topic;
 } store_dead_t;
 
-/* The consumer instance's name, recorded on the clusters it updates so
- * that refreshes read only what other instances changed. */
+/* What a batch did to the clusters. instance: the consumer instance's name,
+ * recorded on the clusters it updates so that refreshes read only what
+ * other instances changed. */
 typedef struct {
     const cluster_merge_t *merges; /* applied in order, after the rows */
     size_t n_merges;
     const char *instance;
+    /* The terms of the clusters the batch changed, as its engine left them
+     * (cluster_engine_top_terms): each replaces its cluster's stored terms
+     * (a cluster merged away keeps none). */
+    const cluster_term_row_t *terms;
+    size_t n_terms;
 } store_cluster_ops_t;
 
 /* Does not connect; the first call that needs the database does. */
@@ -94,8 +98,9 @@ store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset
 
 /* One transaction (the one store_cluster_lock() began, if any): upsert the
  * rows keyed by event id (a cluster id merged away meanwhile is replaced by
- * its survivor), record the dead letters, advance each partition's next
- * offset (never backwards), commit. On a data error confined to rows, marks
+ * its survivor), add the new rows to their clusters' counts and times,
+ * apply cl's merges and terms, record the dead letters, advance each
+ * partition's next offset (never backwards), commit. On a data error confined to rows, marks
  * them (rejected=1), rolls back and returns STORE_REJECTED: the caller
  * dead-letters them and calls again without them. Any failure rolls back. */
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
@@ -181,7 +186,7 @@ store_rc_t store_report_json(store_t *s, long window_s, long max_clusters, long 
  * (pg_try_advisory_lock) and is refused while any consumer connection lives.
  *
  * The rebuild is one transaction: store_rebuild_begin clears the derived
- * cluster state (clusters, cluster_terms, events.cluster_id), pages walk the
+ * cluster state (clusters and their terms, events.cluster_id), pages walk the
  * events in the consumer's clustering order (batch.c), each page's results are written with
  * store_rebuild_write, trends are saved in the same transaction
  * (store_trends_save), and store_rebuild_commit makes it all visible at once;
@@ -220,8 +225,8 @@ void store_event_page_free(store_event_page_t *p);
 
 /* Writes one page's results, as the consumer's batch would: each row's
  * extraction with its tags and facts replaced (ev->id, extraction_json,
- * extracted_by, extractor_version), its cluster_id, the increments of its
- * cluster_terms to the cluster sums, then cl's merges in order. */
+ * extracted_by, extractor_version), its cluster_id added to its cluster's
+ * count and times, then cl's merges in order and its terms. */
 store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
                                const store_cluster_ops_t *cl, char *err, size_t errlen);
 

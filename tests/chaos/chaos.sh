@@ -241,6 +241,9 @@ produce_chunk
 wait_progress "$last" "$STALL_S" || fail "last chunk" "no progress"
 last=$(rows_now)
 pg_down
+# Something to write while the database is down, however far the consumer
+# had got with the chunk before.
+[ $chunk -lt "$CHUNKS" ] && produce_chunk
 log_more 'batch not persisted' "$retries" 60 || fail "paused retry" "no retry logged with the database down"
 mock_cmd all down >/dev/null
 log_more '"msg":"partition lost"' "$losses" 60 || fail "paused retry" "partitions were not lost"

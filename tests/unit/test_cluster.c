@@ -271,29 +271,39 @@ static void test_seeded_idf(void)
     ASSERT_INT_EQ(pick(1), 2);
 }
 
-/* What an event writes to the shared sums: the heaviest terms, ties by
- * term, copies that outlive the engine's borrowed delta. */
+/* What a batch writes for the clusters it changed: each cached cluster's
+ * heaviest terms, ties by term, once per cluster, clusters by id; one not
+ * cached writes nothing. */
 static void test_top_terms(void)
 {
-    cluster_term_t t[] = {{"b", 0.5}, {"a", 0.5}, {"c", 0.9}, {"d", 0.1}};
-    cluster_state_t delta = {.id = 7, .docs = 1, .terms = t, .n_terms = 4};
-    cluster_term_t *top;
-    size_t n;
-    ASSERT_INT_EQ(cluster_top_terms(&delta, 3, &top, &n), 0);
-    ASSERT_INT_EQ(n, 3);
-    ASSERT_STR_EQ(top[0].term, "c");
-    ASSERT_STR_EQ(top[1].term, "a");
-    ASSERT_STR_EQ(top[2].term, "b");
-    ASSERT_TRUE(top[1].term != t[1].term);
-    cluster_terms_free(top, n);
-    ASSERT_INT_EQ(cluster_top_terms(&delta, CLUSTER_TERMS_PER_EVENT, &top, &n), 0);
+    char err[256];
+    cluster_engine_t *e = cluster_engine_new(NULL, err, sizeof err);
+    ASSERT_TRUE(e != NULL);
+    cluster_term_t t1[] = {{"a", 0.5}, {"b", 0.5}, {"c", 0.9}, {"d", 0.1}};
+    cluster_term_t t2[] = {{"x", 0.2}};
+    cluster_state_t c1 = {1, 3, CLUSTER_TIME_NONE, t1, 4}, c2 = {2, 1, CLUSTER_TIME_NONE, t2, 1};
+    ASSERT_INT_EQ(cluster_engine_load(e, &c1, err, sizeof err), 0);
+    ASSERT_INT_EQ(cluster_engine_load(e, &c2, err, sizeof err), 0);
+    const int64_t ids[] = {2, 1, 99, 2};
+    cluster_term_row_t *rows = NULL;
+    size_t n = 0, rcap = 0;
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids, 4, 3, &rows, &n, &rcap), 0);
     ASSERT_INT_EQ(n, 4);
-    ASSERT_STR_EQ(top[3].term, "d");
-    cluster_terms_free(top, n);
-    cluster_state_t none = {.id = 7, .docs = 1};
-    ASSERT_INT_EQ(cluster_top_terms(&none, 3, &top, &n), 0);
-    ASSERT_INT_EQ(n, 0);
-    cluster_terms_free(top, n);
+    ASSERT_INT_EQ(rows[0].cluster_id, 1);
+    ASSERT_STR_EQ(rows[0].term, "c");
+    ASSERT_STR_EQ(rows[1].term, "a");
+    ASSERT_STR_EQ(rows[2].term, "b");
+    ASSERT_TRUE(rows[1].weight == 0.5);
+    ASSERT_INT_EQ(rows[3].cluster_id, 2);
+    ASSERT_STR_EQ(rows[3].term, "x");
+    /* Appends: a second call adds after the first. */
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids, 1, CLUSTER_TERMS_STORED, &rows, &n, &rcap), 0);
+    ASSERT_INT_EQ(n, 5);
+    ASSERT_INT_EQ(rows[4].cluster_id, 2);
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids + 2, 1, 3, &rows, &n, &rcap), 0);
+    ASSERT_INT_EQ(n, 5);
+    free(rows);
+    cluster_engine_destroy(e);
 
     cluster_merge_t *v = NULL;
     size_t nm = 0, cap = 0;
