@@ -25,7 +25,12 @@ ENG_N=$(( N / 10 )); [ $ENG_N -lt 2000 ] && ENG_N=2000
 
 pg_start || exit 1
 # Commit timestamps tell when each row became durable: throughput is read
-# from the first to the last commit, latency from produce to commit.
+# from the first to the last commit, latency from produce to commit. A row
+# is durable at the commit of the transaction that inserted it; a merge
+# later rewrites rows (their cluster_id), which moves their xmin, so that
+# commit is the earliest one among the rows sharing its ingested_at (the
+# inserting transaction's start time): the rows it inserted that nothing
+# rewrote since.
 sq postgres "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null && pg_restart_immediate || exit 1
 [ "$(sq shoal 'SHOW track_commit_timestamp')" = on ] || { say "track_commit_timestamp is off"; exit 1; }
 mock_start --brokers 1 --topic events:$PARTS --topic events.dlq:1 --topic lat:6 --topic lat.dlq:1 --topic rss:6 --topic rss.dlq:1 || exit 1
@@ -49,7 +54,8 @@ KAFKA_RATE=$(( got * 1000 / (KCAT_MS > 0 ? KCAT_MS : 1) ))
 # process's wall time (start-up, group join, --drain's idle wait) is shown
 # alongside.
 rate_between_commits() { # DB-name topic -> "rows secs rate"
-  sq "$1" "WITH t AS (SELECT pg_xact_commit_timestamp(xmin) AS c FROM events WHERE kafka_topic = '$2'),
+  sq "$1" "WITH x AS (SELECT ingested_at, min(pg_xact_commit_timestamp(xmin)) AS c FROM events GROUP BY 1),
+           t AS (SELECT x.c FROM events e JOIN x USING (ingested_at) WHERE e.kafka_topic = '$2'),
            f AS (SELECT min(c) AS first, max(c) AS last FROM t)
            SELECT count(*), round(extract(epoch FROM max(last - first))::numeric, 3),
                   CASE WHEN max(last) > max(first) THEN round(count(*) FILTER (WHERE c > first)
@@ -102,8 +108,10 @@ read -r LAT_ROWS P50 P99 PMAX OFFERED <<EOF
 $(sq shoal "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)),
                 round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)), round(max(ms)),
                 round(count(*) / greatest(0.001, (max(ts) - min(ts)) / 1000.0))
-         FROM (SELECT l.ts, extract(epoch FROM pg_xact_commit_timestamp(e.xmin)) * 1000 - l.ts AS ms
-               FROM events e JOIN lat_ts l ON e.kafka_topic = 'lat' AND e.kafka_partition = l.p
+         FROM (SELECT l.ts, extract(epoch FROM x.c) * 1000 - l.ts AS ms
+               FROM events e JOIN (SELECT ingested_at, min(pg_xact_commit_timestamp(xmin)) AS c
+                                   FROM events GROUP BY 1) x USING (ingested_at)
+               JOIN lat_ts l ON e.kafka_topic = 'lat' AND e.kafka_partition = l.p
                AND e.kafka_offset = l.o) x" | tr '|' ' ')
 EOF
 sq shoal "DROP TABLE lat_ts" >/dev/null

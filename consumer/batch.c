@@ -229,6 +229,14 @@ size_t batch_count(const batch_t *b) { return b->cur.n; }
 size_t batch_pending(const batch_t *b) { return b->run.n; }
 const batch_stats_t *batch_stats(const batch_t *b) { return &b->stats; }
 
+int batch_writer_free(batch_t *b)
+{
+    pthread_mutex_lock(&b->mu);
+    int free = b->run.n == 0 || b->wstate != WRITER_BUSY;
+    pthread_mutex_unlock(&b->mu);
+    return free;
+}
+
 
 static void mark_dead(item_t *it, const char *cls, const char *stage, const char *msg)
 {

@@ -90,6 +90,8 @@ size_t batch_count(const batch_t *b);
 /* Messages handed to the writer and not yet durable (being written, or
  * failed and waiting for the next flush to write them again). */
 size_t batch_pending(const batch_t *b);
+/* 1 when no batch is being written: a flush now would not wait for one. */
+int batch_writer_free(batch_t *b);
 
 /* Prepares the batch being filled, waits for the previous one to be
  * durable, and hands this one to the writer; with wait, also waits for it.

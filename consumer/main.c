@@ -67,6 +67,7 @@ typedef struct {
     const config_flag_t *flags;
     size_t n_flags;
     long batch_size, batch_ms, trend_ms;
+    int batch_eager;
 } consumer_t;
 
 static long now_ms(void)
@@ -181,6 +182,9 @@ static void observe_batch(consumer_t *c)
     metrics_set(METRIC_EVENTS_DUPLICATES, NULL, (double)s->duplicates);
 }
 
+/* How often the loop looks whether the writer is done, while it is busy. */
+#define WRITER_CHECK_MS 5
+
 /* The liveness heartbeat (/healthz, systemd watchdog) and the group state
  * (/readyz, /metrics), at most every OBSERVE_MS: the loop turns once per
  * message, and these need only be fresh to a fraction of a second. */
@@ -265,6 +269,7 @@ static void read_loop_settings(consumer_t *c)
 {
     c->batch_size = config_int(c->cfg, "batch.size");
     c->batch_ms = config_int(c->cfg, "batch.timeout.ms");
+    c->batch_eager = config_bool(c->cfg, "batch.eager");
     c->trend_ms = config_int(c->cfg, "trend.refresh.ms");
 }
 
@@ -408,6 +413,10 @@ static int run_loop(consumer_t *c, int drain)
         long now = now_ms();
         int wait = 100;
         if (batch_count(c->batch) > 0) wait = (int)(batch_deadline > now ? batch_deadline - now : 0);
+        /* A batch waiting for the writer goes the moment it is free, and a
+         * written one's offsets are taken as soon as it is durable. */
+        if ((batch_count(c->batch) > 0 || batch_pending(c->batch)) && wait > WRITER_CHECK_MS)
+            wait = WRITER_CHECK_MS;
         rd_kafka_message_t *m = source_poll(c->source, wait);
         observe_loop(c);
         now = now_ms();
@@ -416,11 +425,15 @@ static int run_loop(consumer_t *c, int drain)
             batch_add(c->batch, m);
             last_activity = now;
         }
-        /* A full or old batch goes to the writer; with nothing to hand
-         * over, a batch still being written is waited for. */
+        /* A batch goes to the writer when it is full or old, or (eager) as
+         * soon as the writer is free (like a group commit: batches are as
+         * large as the load makes them, and a message waits for at most
+         * one write before its own); with nothing to hand over, a written
+         * batch is settled (its offsets committed) once the writer is done. */
         size_t n = batch_count(c->batch);
-        if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline)) ||
-            (n == 0 && batch_pending(c->batch))) {
+        int writer_free = batch_writer_free(c->batch);
+        if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline || (c->batch_eager && writer_free))) ||
+            (n == 0 && batch_pending(c->batch) && writer_free)) {
             if (flush_until_durable(c, 0, 0) != 0) return -1;
         }
         int idle = batch_count(c->batch) == 0 && !batch_pending(c->batch);

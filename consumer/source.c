@@ -144,6 +144,12 @@ source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err
                                * full speed; librdkafka's 64 MB default was
                                * most of the process's peak RSS. */
                               "queued.max.messages.kbytes", "16384",
+                              /* A broker answers a fetch when data arrives,
+                               * or after this long; one that holds it the
+                               * whole time (librdkafka's mock cluster does)
+                               * would add up to librdkafka's 500 ms to each
+                               * message's latency. */
+                              "fetch.wait.max.ms", "100",
                               NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, err, errlen);
     if (!conf) {

@@ -1,7 +1,8 @@
 # SIGHUP reload: a running consumer re-reads its config file (flags still
 # win) and applies the reloadable settings between batches: log.level
 # (debug lines appear, then disappear), log.format, batch.size and
-# batch.timeout.ms (batches of exactly the new size), also between flush
+# batch.timeout.ms (batches of exactly the new size: batch.eager is off,
+# so a batch does not go early to a free writer), also between flush
 # retries during a database outage (retry.backoff.max.ms); a changed
 # non-reloadable setting (topics) is reported as needing a restart and not
 # applied; a broken file (unknown key) is rejected as file:line, keeps the
@@ -33,6 +34,7 @@ group = from-the-file
 log.level = info
 batch.size = 1000
 batch.timeout.ms = 200
+batch.eager = false
 EOF
 consumer_bg "$LOG" --config "$CONF" --set http.listen=127.0.0.1:0
 wait_for 60 grep -q '"msg":"partition assigned"' "$LOG" || fail "start" "$(tail -n 5 "$LOG")"
@@ -48,6 +50,7 @@ group = changed-in-the-file
 log.level = debug
 batch.size = 3
 batch.timeout.ms = 60000
+batch.eager = false
 EOF
 hup_and_wait "$CONSUMER_PID" "$LOG" '"msg":"configuration reloaded"' || fail "reload 1" "no reload logged"
 grep -q '"msg":"setting reloaded","setting":"log.level","old":"info","new":"debug"' "$LOG" &&
@@ -81,6 +84,7 @@ log.level = info
 log.format = logfmt
 batch.size = 1000
 batch.timeout.ms = 200
+batch.eager = false
 EOF
 hup_and_wait "$CONSUMER_PID" "$LOG" '"msg":"configuration reloaded"' || fail "reload 2" "no reload logged"
 debug_before=$(count 'batch persisted' "$LOG")
