@@ -636,11 +636,11 @@ static int item_needs_cluster(const item_t *it)
  * is stored with the rows (ingested_at is one per batch), so `replay
  * --rebuild` can repeat it (rebuild.h), and that does not depend on how
  * fetches from several partitions interleaved. The clusters' new terms
- * (collect_cluster_terms) are written in the rows' transaction. The writer clusters, under the clustering lock, on
- * the engine brought up to date with every other instance's writes:
- * instances make their decisions one batch at a time (clustering a batch
- * while the previous one is written would let two instances found the
- * same story at the same time). */
+ * (collect_cluster_terms) are written in the rows' transaction. The writer
+ * clusters, under the clustering lock, on the engine brought up to date
+ * with every other instance's writes: instances make their decisions one
+ * batch at a time (clustering a batch while the previous one is written
+ * would let two instances found the same story at the same time). */
 static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
 {
     item_t **ord = malloc((g->n ? g->n : 1) * sizeof(item_t *));
