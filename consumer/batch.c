@@ -237,7 +237,6 @@ int batch_writer_free(batch_t *b)
     return free;
 }
 
-
 static void mark_dead(item_t *it, const char *cls, const char *stage, const char *msg)
 {
     it->state = ITEM_DEAD;
@@ -706,15 +705,12 @@ static int stage_skip_stored(batch_t *b, gen_t *g, size_t *known, char *err, siz
  * side. */
 static int collect_cluster_terms(batch_t *b, const gen_t *g)
 {
-    int64_t *ids = malloc((g->n + g->n_merges + 1) * sizeof(*ids));
+    int64_t *ids = malloc((g->n + 1) * sizeof(*ids));
     if (!ids) return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (g->items[i].state == ITEM_OK && g->items[i].cluster_id) ids[n++] = g->items[i].cluster_id;
-    for (size_t m = 0; m < g->n_merges; m++) ids[n++] = g->merges[m].into;
+    for (size_t i = 0; i < g->n; i++) ids[i] = g->items[i].state == ITEM_OK ? g->items[i].cluster_id : 0;
     b->n_cterms = 0;
-    int rc = cluster_engine_top_terms(b->st.clusters, ids, n, CLUSTER_TERMS_STORED, &b->cterms, &b->n_cterms,
-                                      &b->cterms_cap);
+    int rc = cluster_engine_top_terms(b->st.clusters, ids, g->n, g->merges, g->n_merges, CLUSTER_TERMS_STORED,
+                                      &b->cterms, &b->n_cterms, &b->cterms_cap);
     free(ids);
     return rc;
 }

@@ -219,15 +219,20 @@ static void top_terms_select(const cluster_term_t *in, size_t n, size_t k, clust
     }
 }
 
-int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, size_t max,
-                             cluster_term_row_t **rows, size_t *n_rows, size_t *cap)
+int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, const cluster_merge_t *merges,
+                             size_t n_merges, size_t max, cluster_term_row_t **rows, size_t *n_rows,
+                             size_t *cap)
 {
-    int64_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+    int64_t *sorted = malloc((n + n_merges + 1) * sizeof(*sorted));
     cluster_term_t *top = malloc((max ? max : 1) * sizeof(*top));
     size_t start = *n_rows;
     int rc = -1;
     if (!sorted || !top) goto out;
-    if (n) memcpy(sorted, ids, n * sizeof(*sorted));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i]) sorted[k++] = ids[i];
+    for (size_t m = 0; m < n_merges; m++) sorted[k++] = merges[m].into;
+    n = k;
     qsort(sorted, n, sizeof(*sorted), id_cmp);
     for (size_t i = 0; i < n; i++) {
         cluster_state_t st;

@@ -178,12 +178,14 @@ typedef struct {
 } cluster_term_row_t;
 
 /* Appends the at most max heaviest terms (ties: by term) of each cached
- * cluster among ids[0..n) to *rows (*n_rows used of *cap, growable), by
- * cluster id, heaviest first: the state a batch leaves its clusters in.
- * An id listed twice counts once; one not cached adds nothing. Returns 0,
- * or -1 when out of memory (*n_rows unchanged). */
-int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, size_t max,
-                             cluster_term_row_t **rows, size_t *n_rows, size_t *cap);
+ * cluster among ids[0..n) (0: none) and the survivors of merges[0..n_merges)
+ * to *rows (*n_rows used of *cap, growable), by cluster id, heaviest first:
+ * the state a batch leaves its clusters in. A cluster listed twice counts
+ * once; one not cached adds nothing. Returns 0, or -1 when out of memory
+ * (*n_rows unchanged). */
+int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, const cluster_merge_t *merges,
+                             size_t n_merges, size_t max, cluster_term_row_t **rows, size_t *n_rows,
+                             size_t *cap);
 
 /* Appends m to a growable array of merges (*n used of *cap), e.g. those
  * not yet written. Returns 0, or -1 when out of memory (array unchanged). */

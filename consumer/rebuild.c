@@ -146,17 +146,12 @@ static int rebuild_page(rebuild_t *r, const store_stored_event_t *evs, size_t n,
     r->st->merges += r->n_merges;
     r->st->events += n;
     /* The clusters the page changed: its events' and its merges' survivors. */
-    int64_t *ids = malloc((n + r->n_merges) * sizeof(*ids));
-    if (!ids) goto oom;
-    size_t nid = 0;
-    for (size_t i = 0; i < n; i++)
-        if (r->rows[i].cluster_id) ids[nid++] = r->rows[i].cluster_id;
-    for (size_t m = 0; m < r->n_merges; m++) ids[nid++] = r->merges[m].into;
+    int64_t ids[STORE_REBUILD_PAGE];
+    for (size_t i = 0; i < n; i++) ids[i] = r->rows[i].cluster_id;
     r->n_terms = 0;
-    int got = cluster_engine_top_terms(r->engine, ids, nid, CLUSTER_TERMS_STORED, &r->terms, &r->n_terms,
-                                       &r->terms_cap);
-    free(ids);
-    if (got != 0) goto oom;
+    if (cluster_engine_top_terms(r->engine, ids, n, r->merges, r->n_merges, CLUSTER_TERMS_STORED, &r->terms,
+                                 &r->n_terms, &r->terms_cap) != 0)
+        goto oom;
     store_cluster_ops_t ops = {r->merges, r->n_merges, r->o->instance, r->terms, r->n_terms};
     rc = store_rebuild_write(r->o->store, r->rows, n, &ops, err, errlen) == STORE_OK ? 0 : -1;
     goto out;

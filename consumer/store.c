@@ -53,9 +53,11 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
     "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "                                \
     "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version)"
 /* The terms staged in cluster_stage replace their clusters' (live ones:
- * the terms of a cluster merged away meanwhile are out of date). */
+ * the terms of a cluster merged away meanwhile are out of date); like every
+ * cluster write, it takes the next version ($1 = the writing instance). */
 #define CLUSTER_TERMS_SET                                                                            \
-    "UPDATE clusters c SET terms = s.terms, weights = s.weights FROM (SELECT cluster_id, "           \
+    "UPDATE clusters c SET terms = s.terms, weights = s.weights, updated_by = $1, updated_at = now(), " \
+    "version = nextval('cluster_version') FROM (SELECT cluster_id, "                                \
     "array_agg(term ORDER BY weight DESC, term) AS terms, array_agg(weight ORDER BY weight DESC, "   \
     "term) AS weights FROM cluster_stage GROUP BY cluster_id) s WHERE c.id = s.cluster_id "         \
     "AND c.merged_into IS NULL"
@@ -434,7 +436,8 @@ static int cluster_terms_write(store_t *s, const store_cluster_ops_t *cl, char *
     if (copy_in(s, "COPY cluster_stage (cluster_id, term, weight) FROM STDIN", cl->n_terms, fill_cluster_term,
                 (void *)cl->terms, err, errlen) != 0)
         return -1;
-    return exec_ok(s, CLUSTER_TERMS_SET, 0, NULL, err, errlen);
+    const char *p[] = {cl->instance ? cl->instance : ""};
+    return exec_ok(s, CLUSTER_TERMS_SET, 1, p, err, errlen);
 }
 
 /* Stores each partition's next offset, inside the caller's transaction.

@@ -287,7 +287,7 @@ static void test_top_terms(void)
     const int64_t ids[] = {2, 1, 99, 2};
     cluster_term_row_t *rows = NULL;
     size_t n = 0, rcap = 0;
-    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids, 4, 3, &rows, &n, &rcap), 0);
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids, 4, NULL, 0, 3, &rows, &n, &rcap), 0);
     ASSERT_INT_EQ(n, 4);
     ASSERT_INT_EQ(rows[0].cluster_id, 1);
     ASSERT_STR_EQ(rows[0].term, "c");
@@ -297,11 +297,18 @@ static void test_top_terms(void)
     ASSERT_INT_EQ(rows[3].cluster_id, 2);
     ASSERT_STR_EQ(rows[3].term, "x");
     /* Appends: a second call adds after the first. */
-    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids, 1, CLUSTER_TERMS_STORED, &rows, &n, &rcap), 0);
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids, 1, NULL, 0, CLUSTER_TERMS_STORED, &rows, &n, &rcap), 0);
     ASSERT_INT_EQ(n, 5);
     ASSERT_INT_EQ(rows[4].cluster_id, 2);
-    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids + 2, 1, 3, &rows, &n, &rcap), 0);
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, ids + 2, 1, NULL, 0, 3, &rows, &n, &rcap), 0);
     ASSERT_INT_EQ(n, 5);
+    /* A merge's survivor counts as changed; an id 0 is none. */
+    const int64_t none[] = {0};
+    const cluster_merge_t m[] = {{2, 1}};
+    ASSERT_INT_EQ(cluster_engine_top_terms(e, none, 1, m, 1, 1, &rows, &n, &rcap), 0);
+    ASSERT_INT_EQ(n, 6);
+    ASSERT_INT_EQ(rows[5].cluster_id, 1);
+    ASSERT_STR_EQ(rows[5].term, "c");
     free(rows);
     cluster_engine_destroy(e);
 
