@@ -198,6 +198,8 @@ for how in immediate outage fast; do
     fast) as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 20 restart -l "$PG_DIR/log" >/dev/null ;;
   esac
   t0=$(now_ms)
+  # Work left after the fault, however much of the backlog went before it.
+  ensure_backlog
   last=$(rows_now)
   if wait_progress "$last" "$STALL_S"; then
     pg_ok=$((pg_ok + 1))
@@ -218,9 +220,12 @@ mock_cmd all down >/dev/null || fail "broker down" "mock did not answer"
 sleep "$BROKER_DOWN_S"
 kill -0 $CONSUMER_PID 2>/dev/null && pass "consumer survived ${BROKER_DOWN_S} s with every broker down" ||
   fail "broker down" "the consumer exited"
-last=$(rows_now)
 mock_cmd all up >/dev/null || fail "broker up" "mock did not answer"
 t0=$(now_ms)
+# Work left once the brokers are back, however much the consumer had
+# prefetched before they went down.
+ensure_backlog
+last=$(rows_now)
 if wait_progress "$last" "$STALL_S"; then
   recovered_in "$t0"
   pass "resumed after the brokers came back ($el ms)"
