@@ -71,6 +71,7 @@ struct batch {
      * a failure for the retry. The engine is the writer's once the startup
      * read (batch_clusters_sync) is done. */
     gen_t cur, run;
+    size_t cur_prepared; /* items of cur looked up and extracted ahead of the flush */
     pthread_t writer;
     int writer_started;
     pthread_mutex_t mu;
@@ -291,6 +292,7 @@ static void run_taken(batch_t *b);
 void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts)
 {
     gen_forget(&b->cur, parts);
+    b->cur_prepared = 0; /* preparing again skips what is done */
     /* A run being written is let finish (its rows are idempotent and its
      * offsets only move forward); a failed one forgets these partitions. */
     writer_wait(b, 0);
@@ -934,25 +936,43 @@ static int run_settle(batch_t *b, char *err, size_t errlen)
     return 0;
 }
 
+/* The batch being filled, up to extraction: duplicates and stored events
+ * skipped, pages fetched, extracted. Each step skips what it did before. */
+static int cur_prepare(batch_t *b, char *err, size_t errlen)
+{
+    if (reserve_scratch(b, b->cur.n) != 0) {
+        snprintf(err, errlen, "out of memory preparing a batch");
+        return -1;
+    }
+    if (stage_skip_known(b, err, errlen) != 0) return -1;
+    if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) return -1;
+    if (stage_extract(b, err, errlen) != 0) return -1;
+    b->cur_prepared = b->cur.n;
+    return 0;
+}
+
+size_t batch_unprepared(const batch_t *b) { return b->cur.n - b->cur_prepared; }
+
+void batch_prepare(batch_t *b)
+{
+    if (b->st.llm || b->st.fetcher || b->cur_prepared == b->cur.n) return;
+    char err[512];
+    if (cur_prepare(b, err, sizeof(err)) != 0)
+        log_kv(LOG_DEBUG, "batch not prepared ahead; the flush tries again", "error", err, NULL);
+}
+
 int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t errlen)
 {
     out->n = 0;
     if (b->cur.n == 0 && b->run.n == 0) return 0;
     b->stats.flushes++;
-    if (b->cur.n > 0) {
-        if (reserve_scratch(b, b->cur.n) != 0) {
-            snprintf(err, errlen, "out of memory preparing a batch");
-            goto transient;
-        }
-        if (stage_skip_known(b, err, errlen) != 0) goto transient;
-        if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) goto transient;
-        if (stage_extract(b, err, errlen) != 0) goto transient;
-    }
+    if (b->cur.n > 0 && cur_prepare(b, err, errlen) != 0) goto transient;
     if (run_settle(b, err, errlen) != 0) goto transient;
     if (b->cur.n > 0) {
         gen_t t = b->run;
         b->run = b->cur;
         b->cur = t;
+        b->cur_prepared = 0;
         for (size_t i = 0; i < b->run.n; i++) b->run.items[i].handed_ok = b->run.items[i].state == ITEM_OK;
         writer_start(b);
         if (wait && run_settle(b, err, errlen) != 0) goto transient;

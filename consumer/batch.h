@@ -93,6 +93,16 @@ size_t batch_pending(const batch_t *b);
 /* 1 when no batch is being written: a flush now would not wait for one. */
 int batch_writer_free(batch_t *b);
 
+/* Looks up and extracts the messages added since the last call, so that
+ * the flush can hand the batch to the writer at once: called while the
+ * writer is busy. Only work that needs no waiting: with an LLM or page
+ * fetching configured it does nothing (the flush waits for those while
+ * polling). A failure is left to the flush, which does the same work and
+ * reports it. */
+void batch_prepare(batch_t *b);
+/* Messages of the batch being filled that batch_prepare() has not seen. */
+size_t batch_unprepared(const batch_t *b);
+
 /* Prepares the batch being filled, waits for the previous one to be
  * durable, and hands this one to the writer; with wait, also waits for it.
  * 0: *out has the offsets made durable meanwhile (valid until the next

@@ -184,6 +184,9 @@ static void observe_batch(consumer_t *c)
 
 /* How often the loop looks whether the writer is done, while it is busy. */
 #define WRITER_CHECK_MS 5
+/* Messages extracted at a time while the writer is busy and more keep
+ * coming (each time also one lookup of stored events). */
+#define PREPARE_CHUNK 128
 
 /* The liveness heartbeat (/healthz, systemd watchdog) and the group state
  * (/readyz, /metrics), at most every OBSERVE_MS: the loop turns once per
@@ -435,6 +438,10 @@ static int run_loop(consumer_t *c, int drain)
         if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline || (c->batch_eager && writer_free))) ||
             (n == 0 && batch_pending(c->batch) && writer_free)) {
             if (flush_until_durable(c, 0, 0) != 0) return -1;
+        } else if (n > 0 && batch_unprepared(c->batch) >= (m ? PREPARE_CHUNK : 1)) {
+            /* The writer is busy: the batch is extracted as it grows (in
+             * chunks while messages keep coming), not when it is handed. */
+            batch_prepare(c->batch);
         }
         int idle = batch_count(c->batch) == 0 && !batch_pending(c->batch);
         if (idle && now - last_trend >= c->trend_ms &&
