@@ -52,7 +52,7 @@ typedef enum { METRIC_COUNTER = 0, METRIC_GAUGE, METRIC_HISTOGRAM } metric_type_
     X(METRIC_BATCH_RETRIES, METRIC_COUNTER, "shoal_batch_retries_total", "",                      \
       "Batch flushes that failed transiently and were retried.")                                  \
     X(METRIC_BATCH_SECONDS, METRIC_HISTOGRAM, "shoal_batch_duration_seconds", "",                 \
-      "Time to flush one batch: extract, cluster, dead letters, transaction.")                    \
+      "Time of one flush: extraction not done ahead, waiting for the batch being written.")      \
     X(METRIC_PG_COMMIT_SECONDS, METRIC_HISTOGRAM, "shoal_pg_commit_duration_seconds", "",         \
       "Time of one PostgreSQL batch transaction, commit included.")                               \
     X(METRIC_PG_ERRORS, METRIC_COUNTER, "shoal_pg_errors_total", "sqlstate_class",                \
