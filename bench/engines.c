@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "cluster.h"
 #include "event.h"
 #include "extract/extract.h"
@@ -32,13 +33,6 @@
 #include "text.h"
 
 #define ARTICLE_BYTES 2048
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* VmHWM of this process, in kB (0 if unknown). */
 static long peak_rss_kb(void)
@@ -114,9 +108,9 @@ static int bench_extract(const extractor_t *x, uint64_t seed, long n)
     for (long a = 0; a < n && rc == 0; a++) {
         extract_input_t in = {EVENT_ARTICLE, titles[a], texts[a], "bench.example", "en", NULL, NULL};
         char err[256];
-        double t0 = now_s();
+        double t0 = clock_monotonic_s();
         cJSON *out = extractor_run(x, &in, err, sizeof(err));
-        secs += now_s() - t0;
+        secs += clock_monotonic_s() - t0;
         if (!out) {
             fprintf(stderr, "extract: %s\n", err);
             rc = 1;
@@ -157,9 +151,9 @@ static int cluster_one(const extractor_t *x, cluster_engine_t *e, const generato
     }
     cluster_doc_t doc = {ev.id, ev.title, ev.text, ev.lang, names, nn, ev.published_at_us};
     cluster_result_t res;
-    double t0 = now_s();
+    double t0 = clock_monotonic_s();
     int rc = cluster_engine_add(e, &doc, &res, err, sizeof(err));
-    *secs += now_s() - t0;
+    *secs += clock_monotonic_s() - t0;
     if (rc != 0) fprintf(stderr, "cluster: %s\n", err);
     cJSON_Delete(xj);
     event_clear(&ev);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
 int http_global_init(char *err, size_t errlen)
 {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
@@ -23,13 +25,6 @@ int http_global_init(char *err, size_t errlen)
 }
 
 void http_global_cleanup(void) { curl_global_cleanup(); }
-
-long long http_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- Easy handle baseline -------------------------------------------- */
 
@@ -155,7 +150,7 @@ long http_retry_after_ms(CURL *h, long cap_ms)
 static long long default_clock(void *ctx)
 {
     (void)ctx;
-    return http_monotonic_ms();
+    return clock_monotonic_ms();
 }
 
 void breaker_init(breaker_t *b, int threshold, long cooldown_ms, breaker_clock_fn clock,

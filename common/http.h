@@ -27,8 +27,6 @@
 int http_global_init(char *err, size_t errlen);
 void http_global_cleanup(void);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-long long http_monotonic_ms(void);
 
 /* ---- Easy handle baseline -------------------------------------------- */
 
@@ -102,7 +100,7 @@ typedef struct {
     int probe_out;       /* half-open: the one probe is in flight */
 } breaker_t;
 
-/* clock NULL means http_monotonic_ms. threshold < 1 is taken as 1. */
+/* clock NULL means clock_monotonic_ms. threshold < 1 is taken as 1. */
 void breaker_init(breaker_t *b, int threshold, long cooldown_ms, breaker_clock_fn clock,
                   void *clock_ctx);
 

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
+
 static const double bucket_bounds[] = {METRICS_SECONDS_BUCKETS};
 #define NBUCKETS (sizeof(bucket_bounds) / sizeof(bucket_bounds[0]))
 
@@ -52,20 +54,6 @@ static double wall_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-double metrics_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -220,7 +208,7 @@ int metrics_init(char *err, size_t errlen)
         double now = wall_seconds();
         families[METRIC_START_TIME].series[0]->value = now;
         families[METRIC_HEARTBEAT].series[0]->value = now;
-        heartbeat_mono_ms = mono_ms();
+        heartbeat_mono_ms = clock_monotonic_ms();
     }
     pthread_mutex_unlock(&lock);
     if (busy) {
@@ -308,7 +296,7 @@ int metrics_get(metric_id_t id, const char *const *labels, double *out)
 void metrics_heartbeat(void)
 {
     double wall = wall_seconds();
-    long long mono = mono_ms();
+    long long mono = clock_monotonic_ms();
     pthread_mutex_lock(&lock);
     if (families) {
         families[METRIC_HEARTBEAT].series[0]->value = wall;
@@ -319,7 +307,7 @@ void metrics_heartbeat(void)
 
 long long metrics_heartbeat_age_ms(void)
 {
-    long long now = mono_ms(), age = -1;
+    long long now = clock_monotonic_ms(), age = -1;
     pthread_mutex_lock(&lock);
     if (families) age = now - heartbeat_mono_ms;
     pthread_mutex_unlock(&lock);

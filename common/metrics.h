@@ -109,9 +109,6 @@ int metrics_set(metric_id_t id, const char *const *labels, double v);
 int metrics_observe(metric_id_t id, const char *const *labels, double v);
 int metrics_remove(metric_id_t id, const char *const *labels);
 
-/* Monotonic seconds, for durations given to metrics_observe(). */
-double metrics_now_s(void);
-
 /* The current value of a counter or gauge series; -1 when there is none. */
 int metrics_get(metric_id_t id, const char *const *labels, double *out);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
@@ -810,10 +811,10 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             r->reextract = it->reextract;
         }
         store_cluster_ops_t ops = {g->merges, g->n_merges, b->st.instance, b->cterms, b->n_cterms};
-        double t0 = metrics_now_s();
+        double t0 = clock_monotonic_s();
         store_rc_t rc = store_batch_commit(b->st.writer_store, b->group, b->rows, nrows, b->dead, ndead,
                                            b->offs, b->n_offs, &ops, err, errlen);
-        metrics_observe(METRIC_PG_COMMIT_SECONDS, NULL, metrics_now_s() - t0);
+        metrics_observe(METRIC_PG_COMMIT_SECONDS, NULL, clock_monotonic_s() - t0);
         if (rc == STORE_OK) {
             size_t inserted = 0;
             for (size_t i = 0; i < nrows; i++) inserted += b->rows[i].inserted;

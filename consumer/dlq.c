@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -176,8 +177,7 @@ int dlq_send(dlq_t *d, const dlq_letter_t *letters, size_t n, long timeout_ms, c
         }
     }
 
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long t0 = clock_monotonic_ms();
     for (;;) {
         size_t pending = 0, failed = 0;
         for (size_t i = 0; i < n; i++) {
@@ -190,8 +190,7 @@ int dlq_send(dlq_t *d, const dlq_letter_t *letters, size_t n, long timeout_ms, c
                      d->last_error);
             return -1;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        long el = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        long el = (long)(clock_monotonic_ms() - t0);
         if (el >= timeout_ms) {
             snprintf(err, errlen, "%zu of %zu dead letters not acknowledged within %ld ms", pending,
                      n, timeout_ms);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "clock.h"
 #include "cluster.h"
 #include "config.h"
 #include "dlq.h"
@@ -70,13 +71,6 @@ typedef struct {
     int batch_eager;
 } consumer_t;
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* A store on the db settings; each connection of the process is one. */
 static store_t *store_from_config(const config_t *cfg, const char *application_name)
 {
@@ -126,7 +120,7 @@ static void usage(FILE *out)
 /* Waits for the database and applies migrations; bounded by startup.timeout.ms. */
 static int startup_database(consumer_t *c)
 {
-    long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
+    long deadline = clock_monotonic_ms() + config_int(c->cfg, "startup.timeout.ms");
     for (int attempt = 0;; attempt++) {
         char err[512];
         int applied;
@@ -134,7 +128,7 @@ static int startup_database(consumer_t *c)
         if (store_migrate(c->store, &applied, err, sizeof(err)) == STORE_OK) return 0;
         log_kv(LOG_WARN, "database not ready", "error", err, NULL);
         long delay = fault_backoff_ms(attempt, 500, 5000, &c->seed);
-        if (signal_shutdown || now_ms() + delay > deadline) return -1;
+        if (signal_shutdown || clock_monotonic_ms() + delay > deadline) return -1;
         struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -194,7 +188,7 @@ static void observe_batch(consumer_t *c)
 #define OBSERVE_MS 100
 static void observe_loop(consumer_t *c)
 {
-    long now = now_ms();
+    long now = clock_monotonic_ms();
     if (now - c->observed_at < OBSERVE_MS) return;
     c->observed_at = now;
     metrics_heartbeat();
@@ -299,14 +293,14 @@ static int flush_until_durable(consumer_t *c, long give_up_at, int wait)
     for (int attempt = 0;; attempt++) {
         char err[512], n[24];
         batch_offsets_t out;
-        double t0 = metrics_now_s();
+        double t0 = clock_monotonic_s();
         snprintf(n, sizeof(n), "%zu", batch_count(c->batch));
         c->in_flush = 1;
         int ok = batch_flush(c->batch, wait, &out, err, sizeof(err)) == 0;
         c->in_flush = 0;
         if (ok) mirror_offsets(c, &out);
         settle_after_flush(c);
-        metrics_observe(METRIC_BATCH_SECONDS, NULL, metrics_now_s() - t0);
+        metrics_observe(METRIC_BATCH_SECONDS, NULL, clock_monotonic_s() - t0);
         observe_batch(c);
         httpd_set_db_reachable(c->http, store_connected(c->store));
         if (ok) {
@@ -324,9 +318,9 @@ static int flush_until_durable(consumer_t *c, long give_up_at, int wait)
         source_pause(c->source);
         long delay = fault_backoff_ms(attempt, config_int(c->cfg, "retry.backoff.ms"),
                                       config_int(c->cfg, "retry.backoff.max.ms"), &c->seed);
-        long until = now_ms() + delay;
-        while (now_ms() < until) {
-            if ((give_up_at == 0 && signal_shutdown) || (give_up_at && now_ms() >= give_up_at))
+        long until = clock_monotonic_ms() + delay;
+        while (clock_monotonic_ms() < until) {
+            if ((give_up_at == 0 && signal_shutdown) || (give_up_at && clock_monotonic_ms() >= give_up_at))
                 return -1;
             if (signal_reload) reload_settings(c);
             rd_kafka_message_t *m = source_poll(c->source, 100);
@@ -403,8 +397,8 @@ static int run_loop(consumer_t *c, int drain)
     read_loop_settings(c);
     long idle_ms = config_int(c->cfg, "drain.idle.ms");
     uint64_t trended_at = 0; /* persisted count when trends were last computed */
-    long last_trend = now_ms();
-    long batch_deadline = 0, last_activity = now_ms(), last_progress = now_ms();
+    long last_trend = clock_monotonic_ms();
+    long batch_deadline = 0, last_activity = clock_monotonic_ms(), last_progress = clock_monotonic_ms();
     char err[512];
     for (;;) {
         if (signal_shutdown) return -1;
@@ -413,7 +407,7 @@ static int run_loop(consumer_t *c, int drain)
             log_kv(LOG_FATAL, "kafka client failed fatally", "error", err, NULL);
             return EXIT_FAILURE_RUNTIME;
         }
-        long now = now_ms();
+        long now = clock_monotonic_ms();
         int wait = 100;
         if (batch_count(c->batch) > 0) wait = (int)(batch_deadline > now ? batch_deadline - now : 0);
         /* A batch waiting for the writer goes the moment it is free, and a
@@ -422,7 +416,7 @@ static int run_loop(consumer_t *c, int drain)
             wait = WRITER_CHECK_MS;
         rd_kafka_message_t *m = source_poll(c->source, wait);
         observe_loop(c);
-        now = now_ms();
+        now = clock_monotonic_ms();
         if (m) {
             if (batch_count(c->batch) == 0) batch_deadline = now + c->batch_ms;
             batch_add(c->batch, m);
@@ -630,7 +624,7 @@ static int cmd_run(consumer_t *c, int drain)
            config_str(c->cfg, "group"), "version", SHOAL_VERSION, NULL);
     if (notify_send("READY=1") != 0) log_kv(LOG_WARN, "could not notify systemd (NOTIFY_SOCKET)", NULL);
     c->watchdog_ms = notify_watchdog_interval_ms();
-    c->watchdog_at = now_ms();
+    c->watchdog_at = clock_monotonic_ms();
 
     int rc = run_loop(c, drain);
     const char *why = rc == EXIT_OK ? "drained: every assigned partition caught up and idle"
@@ -645,7 +639,7 @@ static int cmd_run(consumer_t *c, int drain)
         snprintf(sig, sizeof(sig), "%d", (int)signal_shutdown);
         log_kv(LOG_INFO, "shutdown requested; draining", "signal", sig, NULL);
         notify_send("STOPPING=1");
-        long give_up = now_ms() + timeout * 2 / 3;
+        long give_up = clock_monotonic_ms() + timeout * 2 / 3;
         if ((batch_count(c->batch) > 0 || batch_pending(c->batch)) && flush_until_durable(c, give_up, 1) != 0) {
             char n[24];
             snprintf(n, sizeof(n), "%zu", batch_count(c->batch) + batch_pending(c->batch));
@@ -806,7 +800,7 @@ static int cmd_rebuild(consumer_t *c)
 
 static int cmd_migrate(consumer_t *c)
 {
-    long deadline = now_ms() + config_int(c->cfg, "startup.timeout.ms");
+    long deadline = clock_monotonic_ms() + config_int(c->cfg, "startup.timeout.ms");
     for (int attempt = 0;; attempt++) {
         char err[512];
         int applied;
@@ -819,7 +813,7 @@ static int cmd_migrate(consumer_t *c)
         log_kv(LOG_WARN, "migration attempt failed", "error", err, NULL);
         long delay = fault_backoff_ms(attempt, 500, 5000, &c->seed);
         if (signal_shutdown) return finish(EXIT_OK, "signal during migrate");
-        if (now_ms() + delay > deadline) return finish(EXIT_STARTUP, "migrations could not be applied within startup.timeout.ms");
+        if (clock_monotonic_ms() + delay > deadline) return finish(EXIT_STARTUP, "migrations could not be applied within startup.timeout.ms");
         struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -900,7 +894,7 @@ int main(int argc, char **argv)
     }
 
     consumer_t c = {0};
-    c.seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    c.seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)getpid();
     char host[256] = "unknown";
     gethostname(host, sizeof(host) - 1);
     snprintf(c.instance, sizeof(c.instance), "%s-%d", host, (int)getpid());

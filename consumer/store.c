@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fault.h"
 #include "log.h"
 #include "metrics.h"
@@ -107,19 +108,12 @@ static void drop_connection(store_t *s)
     s->conn = NULL;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Waits for the next result within the deadline. On a timeout the query is
  * cancelled and the connection dropped (its state is unknown). */
 static PGresult *wait_result(store_t *s, long deadline)
 {
     while (PQisBusy(s->conn)) {
-        long left = deadline - now_ms();
+        long left = deadline - clock_monotonic_ms();
         if (left <= 0) {
             PGcancel *c = PQgetCancel(s->conn);
             char e[256];
@@ -196,7 +190,7 @@ static PGresult *exec_params(store_t *s, const char *sql, int n, const char *con
 {
     if (!s->conn) return NULL;
     if (!PQsendQueryParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)) return NULL;
-    return finish_command(s, now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
+    return finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
 }
 
 static int exec_ok(store_t *s, const char *sql, int n, const char *const *params, char *err,
@@ -212,7 +206,7 @@ static int exec_ok(store_t *s, const char *sql, int n, const char *const *params
 static int exec_script(store_t *s, const char *sql, char *err, size_t errlen)
 {
     if (!s->conn || !PQsendQuery(s->conn, sql)) return check(s, NULL, PGRES_COMMAND_OK, err, errlen, 0);
-    PGresult *r = finish_command(s, now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
+    PGresult *r = finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
     ExecStatusType want = r && PQresultStatus(r) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
     return check(s, r, want, err, errlen, 0);
 }
@@ -387,7 +381,7 @@ static void copy_line(buf_t *b, const char *const *v, int n)
 static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, size_t, buf_t *),
                    void *opaque, char *err, size_t errlen)
 {
-    long deadline = now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
+    long deadline = clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
     if (!PQsendQuery(s->conn, sql)) return check(s, NULL, PGRES_COPY_IN, err, errlen, 0);
     PGresult *r = finish_command(s, deadline);
     if (check(s, r, PGRES_COPY_IN, err, errlen, 0) != 0) return -1;
@@ -852,7 +846,7 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *version
     /* Row by row (single-row mode): a full cache is millions of rows, and a
      * whole result in memory at once would be several times the size of the
      * cache it fills. */
-    long deadline = now_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
+    long deadline = clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
     int sent = PQsendQueryParams(
         s->conn,
         "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "

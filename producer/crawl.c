@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "event.h"
 #include "fault.h"
@@ -309,7 +310,7 @@ static int wait_until(crawl_t *c, long long deadline_ms)
             char err[512];
             config_reload(c->cfg, c->config_path, c->flags, c->n_flags, &r, err, sizeof err);
         }
-        long long left = deadline_ms - http_monotonic_ms();
+        long long left = deadline_ms - clock_monotonic_ms();
         if (left <= 0) return 0;
         rd_kafka_poll(c->rk, (int)(left < 100 ? left : 100));
     }
@@ -414,7 +415,7 @@ static void schedule_failure(crawl_t *c, source_t *s, long retry_after_ms)
     long wait = fault_backoff_ms(s->failures, c->interval_ms, cap, &c->seed);
     if (retry_after_ms > wait) wait = retry_after_ms;
     s->failures++;
-    s->due_ms = http_monotonic_ms() + wait;
+    s->due_ms = clock_monotonic_ms() + wait;
     c->failed++;
     char w[24], n[16];
     snprintf(w, sizeof w, "%ld", wait);
@@ -427,7 +428,7 @@ static void poll_source(crawl_t *c, source_t *s)
 {
     host_t *h = host_slot(c, s->host);
     if (h && wait_until(c, h->last_ms + c->host_delay_ms) != 0) return;
-    if (h) h->last_ms = http_monotonic_ms();
+    if (h) h->last_ms = clock_monotonic_ms();
     c->polled++;
 
     fetch_req_t req = c->req;
@@ -443,7 +444,7 @@ static void poll_source(crawl_t *c, source_t *s)
     if (st == FETCH_NOT_MODIFIED) {
         c->not_modified++;
         s->failures = 0;
-        s->due_ms = http_monotonic_ms() + c->interval_ms;
+        s->due_ms = clock_monotonic_ms() + c->interval_ms;
         fetch_result_free(&res);
         return;
     }
@@ -487,7 +488,7 @@ static void poll_source(crawl_t *c, source_t *s)
         snprintf(s->etag, sizeof s->etag, "%s", res.etag);
         snprintf(s->last_modified, sizeof s->last_modified, "%s", res.last_modified);
         s->failures = 0;
-        s->due_ms = http_monotonic_ms() + c->interval_ms;
+        s->due_ms = clock_monotonic_ms() + c->interval_ms;
     }
     if (changed) save_state(c);
     feed_free(&f);
@@ -639,7 +640,7 @@ static int run(crawl_t *c)
     while (!signal_shutdown) {
         c->polled = c->fresh = c->not_modified = c->failed = c->rejected = 0;
         for (size_t i = 0; i < c->nsrc && !signal_shutdown; i++)
-            if (c->src[i].due_ms <= http_monotonic_ms()) poll_source(c, &c->src[i]);
+            if (c->src[i].due_ms <= clock_monotonic_ms()) poll_source(c, &c->src[i]);
         cycle_summary(c);
         any_failed |= c->failed > 0;
         if (c->once) break;

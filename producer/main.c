@@ -16,6 +16,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "crawl.h"
 #include "event.h"
@@ -36,13 +37,6 @@ typedef struct {
     unsigned long long paced;     /* messages released by pace() */
     long pace_start;
 } producer_t;
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static int finish(int code, const char *why)
 {
@@ -67,7 +61,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static void progress(producer_t *p, int force)
 {
-    long now = now_ms();
+    long now = clock_monotonic_ms();
     if (!force && now - p->last_progress < 2000) return;
     p->last_progress = now;
     char a[24], b[24], c[24], d[24];
@@ -84,9 +78,9 @@ static void progress(producer_t *p, int force)
 static void pace(producer_t *p)
 {
     if (p->rate <= 0) return;
-    if (p->paced == 0) p->pace_start = now_ms();
+    if (p->paced == 0) p->pace_start = clock_monotonic_ms();
     long due = p->pace_start + (long)((double)p->paced++ * 1000.0 / p->rate);
-    for (long now = now_ms(); now < due; now = now_ms()) rd_kafka_poll(p->rk, (int)(due - now));
+    for (long now = clock_monotonic_ms(); now < due; now = clock_monotonic_ms()) rd_kafka_poll(p->rk, (int)(due - now));
 }
 
 /* Validates one line and queues it, keyed by its event id. */
@@ -280,7 +274,7 @@ int main(int argc, char **argv)
         rc = finish(EXIT_USAGE, err);
         goto out;
     }
-    p.last_progress = now_ms();
+    p.last_progress = clock_monotonic_ms();
 
     if (generate >= 0) {
         produce_generated(&p, (unsigned long long)generate, seed);
@@ -301,8 +295,8 @@ int main(int argc, char **argv)
     }
     /* Everything queued must be acknowledged (or reported failed) before we
      * say how it went; librdkafka bounds this by message.timeout.ms. */
-    long flush_deadline = now_ms() + config_int(p.cfg, "kafka.timeout.ms") * 3 + 5000;
-    while (rd_kafka_outq_len(p.rk) > 0 && now_ms() < flush_deadline) {
+    long flush_deadline = clock_monotonic_ms() + config_int(p.cfg, "kafka.timeout.ms") * 3 + 5000;
+    while (rd_kafka_outq_len(p.rk) > 0 && clock_monotonic_ms() < flush_deadline) {
         rd_kafka_poll(p.rk, 100);
         progress(&p, 0);
     }

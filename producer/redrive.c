@@ -10,6 +10,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "kafka.h"
 #include "log.h"
 #include "signals.h"
@@ -40,13 +41,6 @@ typedef struct {
     long ack_wait_ms;
     unsigned long long read, republished, by_class, over_max, truncated, failed;
 } redrive_t;
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* Keys and header values are bytes; what reaches stdout or a log line is
  * printable ASCII (see redrive.h), cut to fit out. */
@@ -154,8 +148,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
  * run stops: a rerun re-drives the batch). */
 static void end_batch(redrive_t *r, int commit)
 {
-    long deadline = now_ms() + r->ack_wait_ms;
-    while (r->in_flight > 0 && now_ms() < deadline) rd_kafka_poll(r->producer, 50);
+    long deadline = clock_monotonic_ms() + r->ack_wait_ms;
+    while (r->in_flight > 0 && clock_monotonic_ms() < deadline) rd_kafka_poll(r->producer, 50);
     int ok = r->in_flight == 0 && !r->batch_failed;
     if (r->in_flight > 0)
         log_kv(LOG_ERROR, "republishes still unacknowledged after message.timeout.ms", NULL);
@@ -340,7 +334,7 @@ static int consume_one(redrive_t *r, rd_kafka_message_t *m)
 
 static int run_loop(redrive_t *r)
 {
-    long join_deadline = now_ms() + config_int(r->cfg, "startup.timeout.ms");
+    long join_deadline = clock_monotonic_ms() + config_int(r->cfg, "startup.timeout.ms");
     while (!signal_shutdown && !r->stop) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 100);
         int rc = 0;
@@ -352,7 +346,7 @@ static int run_loop(redrive_t *r)
         int done = caught_up(r);
         if (r->batch > 0 && (r->batch >= BATCH_MAX || done || !m)) end_batch(r, 1);
         if (done && !r->stop) return EXIT_OK;
-        if (!r->assigned_once && now_ms() > join_deadline) return EXIT_STARTUP;
+        if (!r->assigned_once && clock_monotonic_ms() > join_deadline) return EXIT_STARTUP;
     }
     if (signal_shutdown) {
         signals_arm_shutdown_watchdog(config_int(r->cfg, "shutdown.timeout.ms"));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "fault.h"
 #include "http.h"
 #include "log.h"
@@ -324,7 +325,7 @@ llm_t *llm_new(const llm_config_t *cfg, char *err, size_t errlen)
     curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
     breaker_init(&l->breaker, cfg->breaker_threshold, cfg->breaker_cooldown_ms, NULL, NULL);
     l->logged_state = BREAKER_CLOSED;
-    l->seed = (uint64_t)http_monotonic_ms() ^ (uint64_t)(uintptr_t)l;
+    l->seed = (uint64_t)clock_monotonic_ms() ^ (uint64_t)(uintptr_t)l;
     return l;
 oom:
     llm_destroy(l);
@@ -614,7 +615,7 @@ static void harvest(llm_t *l)
         curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
         slot_t *s = (slot_t *)priv;
         curl_multi_remove_handle(l->multi, h);
-        long long now = http_monotonic_ms();
+        long long now = clock_monotonic_ms();
 
         if (rc != CURLE_OK && !s->stale_resent && http_stale_connection(h, rc)) {
             /* The server closed the pooled connection as we reused it: the
@@ -668,7 +669,7 @@ int llm_batch_start(llm_t *l, const extract_input_t *inputs, size_t n, long dead
     l->slots = slots;
     l->n = n;
     l->settled = l->in_flight = 0;
-    l->started_at = http_monotonic_ms();
+    l->started_at = clock_monotonic_ms();
     l->deadline = l->started_at + (deadline_ms > 0 ? deadline_ms : l->cfg.batch_deadline_ms);
     memset(&l->bs, 0, sizeof l->bs);
     l->running = 1;
@@ -678,9 +679,9 @@ int llm_batch_start(llm_t *l, const extract_input_t *inputs, size_t n, long dead
 int llm_batch_step(llm_t *l, long timeout_ms)
 {
     if (!l->running || l->settled == l->n) return 1;
-    long long end = http_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    long long end = clock_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
-        long long now = http_monotonic_ms();
+        long long now = clock_monotonic_ms();
         if (now >= l->deadline) {
             expire(l);
             return 1;
@@ -694,7 +695,7 @@ int llm_batch_step(llm_t *l, long timeout_ms)
         /* Sleep in curl until a socket is ready, a back-off ends, the
          * deadline comes or the caller's time is up. libcurl shortens the
          * wait itself for its own timers (and newly added transfers). */
-        now = http_monotonic_ms();
+        now = clock_monotonic_ms();
         if (now >= end) return 0;
         long long until = end < l->deadline ? end : l->deadline;
         for (size_t i = 0; i < l->n; i++)
@@ -729,7 +730,7 @@ void llm_batch_finish(llm_t *l, cJSON **out, llm_batch_stats_t *stats)
         else cJSON_Delete(s->result);
         slot_release(l, s);
     }
-    l->bs.elapsed_ms = (long)(http_monotonic_ms() - l->started_at);
+    l->bs.elapsed_ms = (long)(clock_monotonic_ms() - l->started_at);
     if (stats) *stats = l->bs;
     free(l->slots);
     l->slots = NULL;

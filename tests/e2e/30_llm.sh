@@ -50,7 +50,7 @@ done
 ar rcs "$tmp/libextract.a" "$tmp"/obj/*.o
 # shellcheck disable=SC2086
 if ! cc $CFLAGS -o "$tmp/llm_probe" tests/support/llm_probe.c consumer/extract/llm.c \
-    common/http.c common/log.c common/fault.c "$tmp/libextract.a" -lcurl -lcjson -lm \
+    common/http.c common/clock.c common/log.c common/fault.c "$tmp/libextract.a" -lcurl -lcjson -lm \
     2>>"$tmp/build.log"; then
     cat "$tmp/build.log" >&2
     fail build "llm_probe did not build"

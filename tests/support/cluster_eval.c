@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "bcubed.h"
+#include "clock.h"
 #include "cluster.h"
 #include "event.h"
 #include "text.h"
@@ -103,13 +104,6 @@ static int set_knob(cluster_config_t *cfg, const char *kv)
         return 0;
     }
     return -1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -227,12 +221,12 @@ static int run_file(cluster_engine_t *e, const char *path, run_t *run, int count
             d.published_us = CLUSTER_TIME_NONE;
         }
         cluster_result_t r;
-        double t0 = now_s();
+        double t0 = clock_monotonic_s();
         if (cluster_engine_add(e, &d, &r, err, sizeof err) < 0) {
             fprintf(stderr, "%s:%zu: %s\n", path, lineno, err);
             rc = -1;
         }
-        run->secs += now_s() - t0;
+        run->secs += clock_monotonic_s() - t0;
         run->items = xrealloc(run->items, &run->cap, run->n + 1, sizeof(item_t));
         run->items[run->n++] =
             (item_t){xstrdup(id->valuestring), xstrdup(gold->valuestring), r.cluster_id};
@@ -416,14 +410,14 @@ int main(int argc, char **argv)
         return 1;
     }
     if (synthetic) {
-        double t0 = now_s();
+        double t0 = clock_monotonic_s();
         if (load_synthetic(e, path, synthetic) < 0) {
             fprintf(stderr, "cannot load synthetic clusters from %s\n", path);
             cluster_engine_destroy(e);
             return 1;
         }
         printf("synthetic clusters %zu loaded in %.2f s, memory %.1f MB\n",
-               cluster_engine_active(e), now_s() - t0, (double)cluster_engine_memory(e) / 1e6);
+               cluster_engine_active(e), clock_monotonic_s() - t0, (double)cluster_engine_memory(e) / 1e6);
     }
     run_t run = {0};
     int rc = run_file(e, path, &run, 0) < 0 ? 1 : 0;

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "extract/llm.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 
@@ -145,9 +146,9 @@ static size_t run(llm_t *l, size_t n, long deadline_ms, long long *ms, cJSON **k
 {
     cJSON *out[MAX_IN];
     llm_batch_stats_t st;
-    long long t0 = http_monotonic_ms();
+    long long t0 = clock_monotonic_ms();
     llm_extract_batch(l, inputs, n, out, deadline_ms, &st);
-    *ms = http_monotonic_ms() - t0;
+    *ms = clock_monotonic_ms() - t0;
     size_t ok = 0;
     for (size_t i = 0; i < n; i++) {
         if (out[i]) ok++;
@@ -358,18 +359,18 @@ static void scenario_step(void)
     cJSON *out[2];
     llm_batch_stats_t st;
     int steps = 0;
-    long long worst = 0, t0 = http_monotonic_ms();
+    long long worst = 0, t0 = clock_monotonic_ms();
     check(llm_batch_start(l, inputs, 2, 5000) == 0, "step.start", "start refused");
     check(llm_batch_start(l, inputs, 2, 5000) == -1, "step.one_batch", "a second start was accepted");
     for (;;) {
-        long long s = http_monotonic_ms();
+        long long s = clock_monotonic_ms();
         int done = llm_batch_step(l, 50);
-        if (http_monotonic_ms() - s > worst) worst = http_monotonic_ms() - s;
+        if (clock_monotonic_ms() - s > worst) worst = clock_monotonic_ms() - s;
         if (done) break;
         steps++;
     }
     llm_batch_finish(l, out, &st);
-    long long ms = http_monotonic_ms() - t0;
+    long long ms = clock_monotonic_ms() - t0;
     check(out[0] && out[1] && st.ok == 2, "step.slots", "ok %zu", st.ok);
     check(steps >= 10 && worst < 400, "step.returns", "%d unfinished steps, longest %lld ms", steps,
           worst);

@@ -6,6 +6,7 @@
  * `test_extract --bench [N]` prints documents per second on ~2 KB articles
  * (timing is printed, never asserted). */
 #include "../test.h"
+#include "clock.h"
 #include "extract/extract.h"
 
 #include <math.h>
@@ -981,17 +982,15 @@ static const char *const paragraphs[] = {
 static double bench_run(const extractor_t *x, char (*docs)[2560], int ndoc, int iters, size_t *avg)
 {
     size_t total = 0;
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    double t0 = clock_monotonic_s();
     for (int i = 0; i < iters; i++) {
         const char *doc = docs[i % ndoc];
         cJSON *o = run(x, cases[i % (sizeof cases / sizeof cases[0])].title, doc);
         total += strlen(doc);
         cJSON_Delete(o);
     }
-    clock_gettime(CLOCK_MONOTONIC, &b);
     *avg = total / (size_t)iters;
-    return iters / ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+    return iters / (clock_monotonic_s() - t0);
 }
 
 static int bench(const extractor_t *x, int iters)
