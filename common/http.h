@@ -27,7 +27,6 @@
 int http_global_init(char *err, size_t errlen);
 void http_global_cleanup(void);
 
-
 /* ---- Easy handle baseline -------------------------------------------- */
 
 typedef struct {
