@@ -25,7 +25,8 @@ POISON=${CHAOS_POISON:-10000}
 BIG=${CHAOS_BIG:-4}                  # poison over the whole-message limit (~1.1 MB each)
 PARTS=${CHAOS_PARTITIONS:-64}        # the mock keeps ~5 MB per partition
 DLQ_PARTS=${CHAOS_DLQ_PARTITIONS:-16}
-CHUNKS=${CHAOS_CHUNKS:-20}           # the stream is produced in chunks to keep a backlog
+# The stream is produced in chunks, one per fault step at most (below).
+CHUNKS=${CHAOS_CHUNKS:-$((KILLS + TERMS + 12))}
 BACKLOG=${CHAOS_BACKLOG:-$((EVENTS / 10))}
 BROKER_DOWN_S=${CHAOS_BROKER_DOWN_S:-10}
 SHUTDOWN_MS=${CHAOS_SHUTDOWN_MS:-8000}
@@ -105,16 +106,25 @@ PY
   gen_done=$((gen_done + n))
   chunk=$((chunk + 1))
 }
-# Keeps at least BACKLOG events waiting, so every fault lands mid-run. The
-# last three chunks are kept: one for after the brokers come back, two for
-# the last fault (a consumer that caught up has nothing to show recovery
-# with otherwise).
+# Keeps work waiting, so a fault lands mid-run and the consumer has
+# something to show recovery with: a chunk is produced when fewer than
+# BACKLOG events are unwritten. One chunk per call: a consumer faster than
+# the producer would otherwise use the whole stream up in one call and
+# leave nothing for the next fault. Each of the KILLS + TERMS + 8 calls has
+# its chunk, and so has each step that produces its own (the database
+# outage, and the last three: brokers back, last chunk, database down).
 ensure_backlog() {
-  while [ $chunk -lt $((CHUNKS - 3)) ] && [ $((gen_done - $(psql_q "SELECT count(*) FROM events WHERE id LIKE 'gen-%'"))) -lt "$BACKLOG" ]; do
+  if [ $chunk -lt $((CHUNKS - 3)) ] &&
+     [ $((gen_done - $(psql_q "SELECT count(*) FROM events WHERE id LIKE 'gen-%'"))) -lt "$BACKLOG" ]; then
     produce_chunk
-  done
+  fi
 }
 rows_now() { psql_q "SELECT count(*) FROM events" 2>/dev/null || echo -1; }
+# A stall is reported with what the consumer was doing, on the FAIL line
+# itself (CI shows those): its last log lines and its database sessions.
+stalled() {
+  fail "$1" "no progress $2 (rows $(rows_now), generated $gen_done, consumer alive: $(kill -0 $CONSUMER_PID 2>/dev/null && echo yes || echo no)); last log lines: $(tail -n 8 "$T/run-$run.log" | tr '\n' ' '); sessions: $(psql -X -q -t -A -d postgres -c "SELECT string_agg(concat_ws(':', application_name, state, wait_event, left(query, 60)), ' | ') FROM pg_stat_activity WHERE datname = 'shoal' AND pid <> pg_backend_pid()" 2>&1 | tr '\n' ' ')"
+}
 # Progress past LAST rows within S seconds by the running consumer, or
 # (once the whole stream is out) everything accounted for.
 wait_progress() {
@@ -149,7 +159,7 @@ while [ $kills -lt "$KILLS" ]; do
   t0=$(now_ms)
   start_consumer
   if ! wait_progress "$last" "$STALL_S"; then
-    fail "kill round $((kills + 1))" "no progress after restart (rows $(rows_now))"
+    stalled "kill round $((kills + 1))" "after restart"
     break
   fi
   recovered_in "$t0"
@@ -173,7 +183,7 @@ for term in $(seq 1 "$TERMS"); do
   ensure_backlog
   last=$(rows_now)
   start_consumer
-  wait_progress "$last" "$STALL_S" || { fail "SIGTERM round $term" "no progress"; break; }
+  wait_progress "$last" "$STALL_S" || { stalled "SIGTERM round $term" "after restart"; break; }
   rand_sleep 1500
   t0=$(now_ms)
   kill -TERM $CONSUMER_PID
@@ -189,26 +199,28 @@ done
 ensure_backlog
 last=$(rows_now)
 start_consumer
-wait_progress "$last" "$STALL_S" || fail "before database restarts" "no progress"
+wait_progress "$last" "$STALL_S" || stalled "before database restarts" "after start"
 pg_ok=0
 for how in immediate outage fast; do
   ensure_backlog
   rand_sleep 1000
   case $how in
     immediate) pg_restart_immediate ;;
-    outage) pg_down; sleep 3; pg_up ;;
-    fast) as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 20 restart -l "$PG_DIR/log" >/dev/null ;;
-  esac
+    outage) pg_down && produce_chunk && sleep 3 && pg_up ;; # work while it is down: a retry
+    fast) as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 restart -l "$PG_DIR/log" >/dev/null ;;
+  esac || fail "database restart ($how)" "pg_ctl failed: $(tail -n 3 "$PG_DIR/log" | tr '\n' ' ')"
   t0=$(now_ms)
-  # Work left after the fault, however much of the backlog went before it.
-  ensure_backlog
+  # Work left after the fault, however much of the backlog went before it:
+  # rows counted first, so what ensure_backlog then finds unwritten (or
+  # produces) is beyond them.
   last=$(rows_now)
+  ensure_backlog
   if wait_progress "$last" "$STALL_S"; then
     pg_ok=$((pg_ok + 1))
     recovered_in "$t0"
     echo "database restart ($how) at $last rows: progress again in $el ms"
   else
-    fail "database restart ($how)" "no progress afterwards (consumer alive: $(kill -0 $CONSUMER_PID 2>/dev/null && echo yes || echo no))"
+    stalled "database restart ($how)" "afterwards"
   fi
 done
 [ $pg_ok = 3 ] && pass "3 database restarts survived (immediate, outage, fast)" || true
@@ -232,7 +244,7 @@ if wait_progress "$last" "$STALL_S"; then
   recovered_in "$t0"
   pass "resumed after the brokers came back ($el ms)"
 else
-  fail "broker up" "no progress afterwards"
+  stalled "broker up" "afterwards"
 fi
 
 # --- the group lost while a batch is being retried: the database is down
@@ -245,7 +257,7 @@ retries=$(grep -c 'batch not persisted' "$T/run-$run.log")
 losses=$(grep -c '"msg":"partition lost"' "$T/run-$run.log")
 last=$(rows_now)
 produce_chunk
-wait_progress "$last" "$STALL_S" || fail "last chunk" "no progress"
+wait_progress "$last" "$STALL_S" || stalled "last chunk" "on it"
 last=$(rows_now)
 pg_down
 # Something to write while the database is down, however far the consumer
@@ -261,7 +273,7 @@ if wait_progress "$last" "$STALL_S"; then
   recovered_in "$t0"
   pass "partitions lost while paused are fetched again after reassignment ($el ms)"
 else
-  fail "lost while paused" "no progress after the database and brokers came back"
+  stalled "lost while paused" "after the database and brokers came back"
 fi
 
 # --- the rest of the stream, then a clean stop and a final drain
