@@ -38,7 +38,7 @@ const cfg_def_t config_table[] = {
     {"cluster.window.hours", CFG_INT, "72", 1, 8760, 0, CFG_CONSUMER, "Clusters idle this long in event time close."},
     {"cluster.cache.max", CFG_INT, "50000", 100, 10000000, 0, CFG_CONSUMER, "Most recent clusters loaded from PostgreSQL at startup."},
     {"trend.window.days", CFG_INT, "7", 1, 365, 0, CFG_CONSUMER, "Trends are formed from clusters active in this window (event time)."},
-    {"trend.refresh.ms", CFG_INT, "30000", 1000, 86400000, 1, CFG_CONSUMER, "How often trends are recomputed and stored."},
+    {"trend.refresh.ms", CFG_INT, "30000", 1000, 86400000, 1, CFG_CONSUMER, "How often trends are recomputed and stored, on their own thread, while events keep being persisted."},
     {"llm.url", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "OpenAI-compatible chat completions URL for LLM extraction; empty uses only the built-in extractor."},
     {"llm.model", CFG_STR, "gpt-4o-mini", 0, 0, 0, CFG_CONSUMER, "Model name sent to llm.url."},
     {"llm.api.key", CFG_SECRET, "", 0, 0, 0, CFG_CONSUMER, "Bearer token for llm.url (SHOAL_LLM_API_KEY); empty sends none."},

@@ -43,6 +43,7 @@ typedef struct {
     config_t *cfg;
     store_t *store;  /* the main loop's connection */
     store_t *wstore; /* the batch writer thread's */
+    trend_worker_t *trends;
     dlq_t *dlq;
     batch_t *batch;
     source_t *source;
@@ -67,7 +68,7 @@ typedef struct {
     const char *config_path;
     const config_flag_t *flags;
     size_t n_flags;
-    long batch_size, batch_ms, trend_ms;
+    long batch_size, batch_ms;
     int batch_eager;
 } consumer_t;
 
@@ -148,23 +149,6 @@ static void load_clusters(consumer_t *c)
     }
     snprintf(n, sizeof(n), "%zu", read);
     log_kv(LOG_INFO, "clusters loaded", "clusters", n, NULL);
-}
-
-/* Recomputes trends from every instance's clusters in PostgreSQL, over the
- * window ending at the latest event time, and stores them. */
-static void compute_trends(consumer_t *c)
-{
-    char err[700];
-    size_t nt, ncl;
-    if (trend_update(c->store, config_int(c->cfg, "trend.window.days") * 86400, &nt, &ncl, err,
-                     sizeof(err)) != 0) {
-        log_kv(LOG_WARN, "trends not updated", "error", err, NULL);
-        return;
-    }
-    char a[24], b[24];
-    snprintf(a, sizeof(a), "%zu", nt);
-    snprintf(b, sizeof(b), "%zu", ncl);
-    log_kv(LOG_INFO, "trends updated", "trends", a, "clusters", b, NULL);
 }
 
 /* Cumulative batch counters mirrored into the registry. */
@@ -267,7 +251,7 @@ static void read_loop_settings(consumer_t *c)
     c->batch_size = config_int(c->cfg, "batch.size");
     c->batch_ms = config_int(c->cfg, "batch.timeout.ms");
     c->batch_eager = config_bool(c->cfg, "batch.eager");
-    c->trend_ms = config_int(c->cfg, "trend.refresh.ms");
+    if (c->trends) trend_worker_set_refresh(c->trends, config_int(c->cfg, "trend.refresh.ms"));
 }
 
 /* After SIGHUP, from the main loop or between flush retries, never inside a
@@ -396,8 +380,7 @@ static int run_loop(consumer_t *c, int drain)
 {
     read_loop_settings(c);
     long idle_ms = config_int(c->cfg, "drain.idle.ms");
-    uint64_t trended_at = 0; /* persisted count when trends were last computed */
-    long last_trend = clock_monotonic_ms();
+    uint64_t noted = 0; /* persisted count last told to the trend worker */
     long batch_deadline = 0, last_activity = clock_monotonic_ms(), last_progress = clock_monotonic_ms();
     char err[512];
     for (;;) {
@@ -437,22 +420,18 @@ static int run_loop(consumer_t *c, int drain)
              * chunks while messages keep coming), not when it is handed. */
             batch_prepare(c->batch);
         }
-        int idle = batch_count(c->batch) == 0 && !batch_pending(c->batch);
-        if (idle && now - last_trend >= c->trend_ms &&
-            batch_stats(c->batch)->persisted != trended_at) {
-            compute_trends(c);
-            trended_at = batch_stats(c->batch)->persisted;
-            last_trend = now;
+        if (batch_stats(c->batch)->persisted != noted) {
+            noted = batch_stats(c->batch)->persisted;
+            trend_worker_note_persisted(c->trends, noted);
         }
+        int idle = batch_count(c->batch) == 0 && !batch_pending(c->batch);
         if (now - last_progress >= 10000) {
             log_progress(c);
             last_progress = now;
         }
         if (drain && idle && source_caught_up(c->source) &&
-            now - last_activity >= idle_ms) {
-            if (batch_stats(c->batch)->persisted != trended_at) compute_trends(c);
+            now - last_activity >= idle_ms)
             return EXIT_OK;
-        }
     }
 }
 
@@ -613,6 +592,15 @@ static int cmd_run(consumer_t *c, int drain)
                              .fetch_req = &c->fetch_req};
     c->batch = batch_new(c->cfg, &stages, err, sizeof(err));
     if (!c->batch) return finish(EXIT_FAILURE_RUNTIME, err);
+    store_t *tstore = store_from_config(c->cfg, "shoal-consumer");
+    if (!tstore) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    store_rebuild_guard(tstore);
+    c->trends = trend_worker_new(tstore, config_int(c->cfg, "trend.window.days") * 86400,
+                                 config_int(c->cfg, "trend.refresh.ms"), err, sizeof(err));
+    if (!c->trends) {
+        store_destroy(tstore);
+        return finish(EXIT_FAILURE_RUNTIME, err);
+    }
     load_clusters(c);
     source_hooks_t hooks = {hook_load_offsets, hook_on_revoke, c};
     c->source = source_new(c->cfg, &hooks, err, sizeof(err));
@@ -627,6 +615,9 @@ static int cmd_run(consumer_t *c, int drain)
     c->watchdog_at = clock_monotonic_ms();
 
     int rc = run_loop(c, drain);
+    /* A drain ends with trends up to date; a shutdown does not wait for them. */
+    trend_worker_destroy(c->trends, rc == EXIT_OK);
+    c->trends = NULL;
     const char *why = rc == EXIT_OK ? "drained: every assigned partition caught up and idle"
                       : rc > 0      ? "kafka client failed fatally"
                                     : "shutdown signal";
@@ -937,6 +928,7 @@ int main(int argc, char **argv)
     else rc = cmd_run(&c, drain);
 out:
     httpd_stop(c.http);
+    trend_worker_destroy(c.trends, 0);
     batch_destroy(c.batch); /* the writer may hold messages of the source */
     source_destroy(c.source);
     for (size_t i = 0; i < c.n_held; i++) rd_kafka_message_destroy(c.held[i]);

@@ -36,6 +36,7 @@ struct store {
     int timeout_streak; /* batch writes ended by statement timeouts in a row */
     int rebuild_guard;  /* every connection holds the rebuild lock shared */
     int rebuild_locked; /* this connection holds it exclusively (a rebuild) */
+    const atomic_int *cancel; /* set by another thread: stop (store_set_cancel_flag) */
     buf_t copy;
 };
 
@@ -100,6 +101,8 @@ void store_destroy(store_t *s)
 }
 
 int store_connected(const store_t *s) { return s->conn && PQstatus(s->conn) == CONNECTION_OK; }
+void store_set_cancel_flag(store_t *s, const atomic_int *flag) { s->cancel = flag; }
+static int cancelled(const store_t *s) { return s->cancel && atomic_load(s->cancel); }
 const char *store_last_sqlstate(const store_t *s) { return s->sqlstate; }
 
 static void drop_connection(store_t *s)
@@ -108,25 +111,28 @@ static void drop_connection(store_t *s)
     s->conn = NULL;
 }
 
-/* Waits for the next result within the deadline. On a timeout the query is
- * cancelled and the connection dropped (its state is unknown). */
+/* Waits for the next result within the deadline. On a timeout, or when
+ * the cancel flag is set, the query is cancelled and the connection
+ * dropped (its state is unknown). */
 static PGresult *wait_result(store_t *s, long deadline)
 {
+    long slice = s->cancel ? STORE_CANCEL_POLL_MS : 1000;
     while (PQisBusy(s->conn)) {
         long left = deadline - clock_monotonic_ms();
-        if (left <= 0) {
+        int stop = cancelled(s);
+        if (left <= 0 || stop) {
             PGcancel *c = PQgetCancel(s->conn);
             char e[256];
             if (c) {
                 PQcancel(c, e, sizeof(e));
                 PQfreeCancel(c);
             }
-            log_kv(LOG_WARN, "database did not answer in time; dropping the connection", NULL);
+            if (!stop) log_kv(LOG_WARN, "database did not answer in time; dropping the connection", NULL);
             drop_connection(s);
             return NULL;
         }
         struct pollfd pfd = {PQsocket(s->conn), POLLIN, 0};
-        int r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
+        int r = poll(&pfd, 1, (int)(left > slice ? slice : left));
         if (r < 0 && errno != EINTR) {
             drop_connection(s);
             return NULL;
@@ -220,6 +226,10 @@ static void rollback(store_t *s)
 store_rc_t store_connect(store_t *s, char *err, size_t errlen)
 {
     s->sqlstate[0] = '\0';
+    if (cancelled(s)) {
+        snprintf(err, errlen, "cancelled");
+        return STORE_TRANSIENT;
+    }
     if (store_connected(s)) return STORE_OK;
     drop_connection(s);
     const char *keys[] = {"dbname", "connect_timeout", "options", "application_name",

@@ -11,6 +11,7 @@
 #ifndef SHOAL_STORE_H
 #define SHOAL_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,13 @@ typedef struct {
 store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
                    const char *application_name);
 void store_destroy(store_t *s);
+
+/* A flag another thread sets to end this store's work: a statement in
+ * progress is cancelled within STORE_CANCEL_POLL_MS (its connection
+ * dropped), and no connection is made while it is set. The store of a
+ * thread that must stop promptly (the trend worker) has one. */
+#define STORE_CANCEL_POLL_MS 100
+void store_set_cancel_flag(store_t *s, const atomic_int *flag);
 
 /* Connects if not connected. */
 store_rc_t store_connect(store_t *s, char *err, size_t errlen);

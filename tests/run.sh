@@ -31,7 +31,7 @@ run_unit() {
 
 # Scripts also run against the sanitizer build (bin/san): ASan, UBSan and
 # LeakSanitizer watch the real binaries on real PostgreSQL and Kafka.
-SAN_E2E=${SAN_E2E:-"03_reload 10_pipeline 13_kcat_dlq 14_migrate_race 22_hostile 50_httpd 70_crawl"}
+SAN_E2E=${SAN_E2E:-"03_reload 10_pipeline 13_kcat_dlq 14_migrate_race 22_hostile 46_trend_worker 50_httpd 70_crawl"}
 
 run_e2e() {
   for s in tests/e2e/[0-9][0-9]_*.sh; do
