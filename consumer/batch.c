@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "event.h"
@@ -175,13 +174,7 @@ static void writer_wait(batch_t *b, int serve)
     long waited_ms = 0;
     pthread_mutex_lock(&b->mu);
     while (b->wstate == WRITER_BUSY) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_cond_deadline(100);
         if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) == ETIMEDOUT) waited_ms += 100;
         if (serve && b->st.serve && waited_ms >= 1000 && b->wstate == WRITER_BUSY) {
             pthread_mutex_unlock(&b->mu);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "log.h"
@@ -79,14 +78,7 @@ static void *worker_main(void *arg)
             /* Woken by quit; the due time is checked at least every second
              * (a new count or refresh period is picked up then). */
             if (wait <= 0 || wait > 1000) wait = 1000;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = clock_cond_deadline(wait);
             pthread_cond_timedwait(&w->cv, &w->mu, &ts);
             continue;
         }
