@@ -44,11 +44,11 @@ struct trend_worker {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    atomic_int cancel; /* the store's cancel flag */
     /* Under mu: */
     long refresh_ms;
     uint64_t persisted, covered; /* events persisted; as of the last computation */
     int quit;
-    atomic_int cancel; /* the store's cancel flag */
 };
 
 /* One computation, logged either way; 0 when the trends were stored. */
