@@ -5,8 +5,7 @@ set -u
 . tests/support/lib.sh
 harness_init
 FAILED=0
-pg_start
-mock_start --brokers 1 --topic events:3 --topic events.dlq:1
+events_start
 "$BIN/shoal-consumer" migrate --db "$DB" 2>"$T/migrate.log" || fail "migrate" "$(tail -n 2 "$T/migrate.log")"
 produce events --generate 300 --seed 11 2>>"$T/producer.log" || fail "produce" "$(tail -n 2 "$T/producer.log")"
 # A statement timeout longer than the test: only the worker's cancel ends
