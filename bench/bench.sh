@@ -26,11 +26,10 @@ ENG_N=$(( N / 10 )); [ $ENG_N -lt 2000 ] && ENG_N=2000
 pg_start || exit 1
 # Commit timestamps tell when each row became durable: throughput is read
 # from the first to the last commit, latency from produce to commit. A row
-# is durable at the commit of the transaction that inserted it; a merge
-# later rewrites rows (their cluster_id), which moves their xmin, so that
-# commit is the earliest one among the rows sharing its ingested_at (the
-# inserting transaction's start time): the rows it inserted that nothing
-# rewrote since.
+# is durable at the commit of the transaction that inserted it; a later
+# rewrite of a row (a re-extraction) moves its xmin, so that commit is the
+# earliest one among the rows sharing its ingested_at (the inserting
+# transaction's start time): the rows it inserted that nothing rewrote since.
 sq postgres "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null && pg_restart_immediate || exit 1
 [ "$(sq shoal 'SHOW track_commit_timestamp')" = on ] || { say "track_commit_timestamp is off"; exit 1; }
 mock_start --brokers 1 --topic events:$PARTS --topic events.dlq:1 --topic lat:6 --topic lat.dlq:1 --topic rss:6 --topic rss.dlq:1 || exit 1

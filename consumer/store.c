@@ -53,6 +53,15 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
     "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "                                \
     "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "                                \
     "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version)"
+/* An event's cluster: events.cluster_id is the cluster it joined, and a
+ * merge leaves it there and points the absorbed cluster at its survivor.
+ * merged_into is always a live cluster (a merge repoints the clusters
+ * merged into the one it absorbs), so one hop resolves it: CLUSTER_LIVE(m)
+ * for the clusters row m of an event's cluster_id, CLUSTER_MEMBERS(id) for
+ * the cluster ids whose events belong to the live cluster id. The view
+ * event_clusters (schema/007) is the same rule for queries by hand. */
+#define CLUSTER_LIVE(m) "coalesce(" m ".merged_into, " m ".id)"
+#define CLUSTER_MEMBERS(id) "(SELECT id FROM clusters WHERE id = " id " OR merged_into = " id ")"
 /* The terms staged in cluster_stage replace their clusters' (live ones:
  * the terms of a cluster merged away meanwhile are out of date); like every
  * cluster write, it takes the next version ($1 = the writing instance). */
@@ -637,12 +646,12 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
     }
     const char *p[] = {buf_cstr(&src), buf_cstr(&dst), cl->instance ? cl->instance : ""};
     /* The absorbed clusters' counts go to their survivors (whose terms the
-     * batch writes after), their events and the clusters merged into them
-     * before follow, and they stay behind as pointers for late increments.
-     * The ANY($1) conditions repeat the joins so the planner reaches the
-     * rows through the indexes: its estimate for the joins alone, on tables
-     * growing faster than ANALYZE runs, was a full scan of events per
-     * batch. */
+     * batch writes after), the clusters merged into them before follow, and
+     * they stay behind as pointers for their events (CLUSTER_LIVE) and for
+     * late increments. The event rows are not rewritten: a merge of a large
+     * cluster would rewrite thousands of them inside the batch. The ANY($1)
+     * condition repeats the join so the planner reaches the rows through
+     * the index. */
     rc = exec_ok(s,
                  "WITH m AS (SELECT src, dst FROM unnest($1::bigint[], $2::bigint[]) AS x(src, dst)), "
                  "gone AS (UPDATE clusters c SET merged_into = m.dst, terms = '{}', weights = '{}', "
@@ -650,12 +659,11 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
                  "version = nextval('cluster_version') FROM m WHERE c.id = m.src AND c.merged_into IS NULL "
                  "RETURNING m.dst, c.docs, c.first_seen, c.last_seen), "
                  "repoint AS (UPDATE clusters c SET merged_into = m.dst, updated_by = $3, updated_at = now(), "
-                 "version = nextval('cluster_version') FROM m WHERE c.merged_into = m.src AND c.merged_into = ANY($1::bigint[])), "
-                 "survivor AS (UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
+                 "version = nextval('cluster_version') FROM m WHERE c.merged_into = m.src AND c.merged_into = ANY($1::bigint[])) "
+                 "UPDATE clusters c SET docs = c.docs + g.docs, first_seen = LEAST(c.first_seen, g.first_seen), "
                  "last_seen = GREATEST(c.last_seen, g.last_seen), updated_by = $3, updated_at = now(), "
                  "version = nextval('cluster_version') FROM (SELECT dst, sum(docs) AS docs, min(first_seen) AS first_seen, "
-                 "max(last_seen) AS last_seen FROM gone GROUP BY dst) g WHERE c.id = g.dst) "
-                 "UPDATE events e SET cluster_id = m.dst FROM m WHERE e.cluster_id = m.src AND e.cluster_id = ANY($1::bigint[])",
+                 "max(last_seen) AS last_seen FROM gone GROUP BY dst) g WHERE c.id = g.dst",
                  3, p, err, errlen);
 out:
     free(m.id);
@@ -1014,7 +1022,8 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
         "WITH lim AS (SELECT max(last_seen) AS latest FROM clusters WHERE merged_into IS NULL), "
         "c AS (SELECT id, label FROM clusters, lim WHERE merged_into IS NULL "
         "AND last_seen >= lim.latest - make_interval(secs => $1::double precision)), "
-        "ev AS (SELECT e.id, e.cluster_id, e.source, e.published_at, e.extraction FROM events e JOIN c ON c.id = e.cluster_id) "
+        "ev AS (SELECT e.id, c.id AS cluster_id, e.source, e.published_at, e.extraction FROM c "
+        "JOIN clusters m ON " CLUSTER_LIVE("m") " = c.id JOIN events e ON e.cluster_id = m.id) "
         "SELECT id, 'a' AS k, label AS name, 0 AS n, NULL::double precision AS amount, NULL AS currency, "
         "NULL AS predicate, NULL::bigint AS t FROM c "
         "UNION ALL SELECT cluster_id, 'e', x->>'name', count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
@@ -1251,9 +1260,10 @@ static const char REPORT_SQL[] =
     "/ 86400)::bigint AS first_day, floor(extract(epoch FROM max(last_seen)) / 86400)::bigint AS last_day "
     "FROM clusters WHERE merged_into IS NULL), "
     "days AS (SELECT generate_series(first_day, last_day) AS day FROM lim), "
-    "cday AS (SELECT e.cluster_id, floor(extract(epoch FROM e.published_at) / 86400)::bigint AS day, "
-    "count(*) AS n FROM events e, lim WHERE e.cluster_id IS NOT NULL "
-    "AND e.published_at >= to_timestamp(lim.first_day * 86400.0) "
+    "cday AS (SELECT " CLUSTER_LIVE("m") " AS cluster_id, "
+    "floor(extract(epoch FROM e.published_at) / 86400)::bigint AS day, "
+    "count(*) AS n FROM events e JOIN clusters m ON m.id = e.cluster_id, lim "
+    "WHERE e.published_at >= to_timestamp(lim.first_day * 86400.0) "
     "AND e.published_at < to_timestamp((lim.last_day + 1) * 86400.0) GROUP BY 1, 2), "
     "tday AS (SELECT tc.trend_key, cday.day, sum(cday.n) AS n FROM trends t "
     "JOIN trend_clusters tc ON tc.trend_key = t.key JOIN cday ON cday.cluster_id = tc.cluster_id "
@@ -1268,8 +1278,8 @@ static const char REPORT_SQL[] =
     "FROM trends t WHERE t.active), "
     "'clusters', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', top.id::text, 'label', top.label, "
     "'docs', top.docs, "
-    "'sources', (SELECT count(DISTINCT e.source) FROM events e WHERE e.cluster_id = top.id), "
-    "'before', (SELECT count(*) FROM events e, lim WHERE e.cluster_id = top.id "
+    "'sources', (SELECT count(DISTINCT e.source) FROM events e WHERE e.cluster_id IN " CLUSTER_MEMBERS("top.id") "), "
+    "'before', (SELECT count(*) FROM events e, lim WHERE e.cluster_id IN " CLUSTER_MEMBERS("top.id") " "
     "AND e.published_at < to_timestamp(lim.first_day * 86400.0)), "
     "'series', (SELECT jsonb_agg(coalesce(cday.n, 0) ORDER BY d.day) FROM days d "
     "LEFT JOIN cday ON cday.cluster_id = top.id AND cday.day = d.day)) ORDER BY top.n DESC, top.id), '[]') "
@@ -1277,12 +1287,12 @@ static const char REPORT_SQL[] =
     "'evidence', (SELECT coalesce(jsonb_object_agg(evid.cluster_id::text, jsonb_build_object("
     "'sources', (SELECT coalesce(jsonb_agg(jsonb_build_object('source', x.source, 'events', x.n) "
     "ORDER BY x.n DESC, x.source), '[]') FROM (SELECT e.source, count(*) AS n FROM events e "
-    "WHERE e.cluster_id = evid.cluster_id GROUP BY e.source) x), "
+    "WHERE e.cluster_id IN " CLUSTER_MEMBERS("evid.cluster_id") " GROUP BY e.source) x), "
     "'facts', (SELECT coalesce(jsonb_agg(jsonb_build_object('subject', f.subject, 'predicate', f.predicate, "
     "'object', f.object, 'amount', f.amount, 'currency', f.currency, 'events', f.n) "
     "ORDER BY f.n DESC, f.subject, f.predicate), '[]') FROM (SELECT fa.subject, fa.predicate, "
     "min(fa.object) AS object, fa.amount, fa.currency, count(*) AS n FROM facts fa "
-    "JOIN events e ON e.id = fa.event_id WHERE e.cluster_id = evid.cluster_id "
+    "JOIN events e ON e.id = fa.event_id WHERE e.cluster_id IN " CLUSTER_MEMBERS("evid.cluster_id") " "
     "GROUP BY fa.subject, fa.predicate, fa.amount, fa.currency "
     "ORDER BY n DESC, fa.subject, fa.predicate LIMIT $3::bigint) f))), '{}') FROM evid))::text";
 

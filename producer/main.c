@@ -73,11 +73,18 @@ static void progress(producer_t *p, int force)
 }
 
 /* With --rate, message k is not queued before start + k / rate seconds;
- * waiting serves delivery reports. */
+ * waiting serves delivery reports. The clock starts when the first message
+ * has been acknowledged (or has failed, within message.timeout.ms): until
+ * the client has joined the partitions to their leader, sometimes a second
+ * after start-up, messages would queue and reach the broker as one burst
+ * instead of as the steady load asked for. */
 static void pace(producer_t *p)
 {
     if (p->rate <= 0) return;
-    if (p->paced == 0) p->pace_start = clock_monotonic_ms();
+    if (p->paced == 1) {
+        while (p->delivered + p->failed == 0 && !signal_shutdown) rd_kafka_poll(p->rk, 100);
+        p->pace_start = clock_monotonic_ms() - (long)(1000.0 / p->rate);
+    }
     long due = p->pace_start + (long)((double)p->paced++ * 1000.0 / p->rate);
     for (long now = clock_monotonic_ms(); now < due; now = clock_monotonic_ms()) rd_kafka_poll(p->rk, (int)(due - now));
 }

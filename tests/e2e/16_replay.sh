@@ -10,7 +10,7 @@ produce events tests/data/demo.jsonl 2>"$T/p.log" || fail "produce" "demo corpus
 eval "$(consumer_cmd) -t events --drain" 2>"$T/c1.log" || fail "first pass" "$(tail -n 2 "$T/c1.log")"
 snapshot() {
   psql_q "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM facts), (SELECT count(*) FROM event_tags),
-    (SELECT md5(string_agg(id || ':' || cluster_id, ',' ORDER BY id)) FROM events),
+    (SELECT md5(string_agg(event_id || ':' || cluster_id, ',' ORDER BY event_id)) FROM event_clusters),
     (SELECT md5(string_agg(key || ':' || clusters || ':' || round(score::numeric, 6), ',' ORDER BY key)) FROM trends WHERE active)"
 }
 before=$(snapshot)

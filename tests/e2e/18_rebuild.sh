@@ -19,12 +19,12 @@ produce events "$T/twice.jsonl" 2>"$T/p1.log" || fail "produce" "demo corpus"
 eval "$(consumer_cmd) -t events --drain --set batch.size=15" 2>"$T/c1.log" || fail "first pass" "$(tail -n 2 "$T/c1.log")"
 rebuild() { "$BIN/shoal-consumer" replay --rebuild --db "$DB" "$@"; }
 
-clusters_of() { psql_q "SELECT md5(string_agg(id || ':' || cluster_id, ',' ORDER BY id)) FROM events"; }
+clusters_of() { psql_q "SELECT md5(string_agg(event_id || ':' || cluster_id, ',' ORDER BY event_id)) FROM event_clusters"; }
 # The partition alone, whatever the ids: each event with the least event id
 # of its cluster.
 partition_of() {
   psql_q "SELECT md5(string_agg(id || '>' || rep, ',' ORDER BY id)) FROM
-    (SELECT id, min(id) OVER (PARTITION BY cluster_id) AS rep FROM events) x"
+    (SELECT event_id AS id, min(event_id) OVER (PARTITION BY cluster_id) AS rep FROM event_clusters) x"
 }
 derived() {
   psql_q "SELECT (SELECT count(*) FROM clusters WHERE merged_into IS NULL),
@@ -67,7 +67,7 @@ rc=$?
 [ "$(events_of)" = "$orig_events" ] && pass "no event lost, duplicated or changed" || fail "events" "$(events_of)"
 [ "$(psql_q "SELECT count(*) FROM events WHERE cluster_id IS NULL")" = 0 ] &&
   [ "$(psql_q "SELECT sum(docs) FROM clusters WHERE merged_into IS NULL")" = "$n_events" ] &&
-  [ "$(psql_q "SELECT count(*) FROM events e LEFT JOIN clusters c ON c.id = e.cluster_id WHERE c.id IS NULL OR c.merged_into IS NOT NULL")" = 0 ] &&
+  [ "$(psql_q "SELECT count(*) FROM events e LEFT JOIN event_clusters ec ON ec.event_id = e.id LEFT JOIN clusters c ON c.id = ec.cluster_id WHERE c.id IS NULL OR c.merged_into IS NOT NULL")" = 0 ] &&
   pass "every event in exactly one live cluster; cluster sums count each event once" || fail "cluster sums" "inconsistent"
 terms=$(psql_q "SELECT count(*) FROM $TERMS t")
 off=$(psql_q "SELECT count(*) FROM orig_terms o FULL JOIN $TERMS c USING (cluster_id, term)

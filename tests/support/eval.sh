@@ -57,7 +57,7 @@ while [ $i -le "$INSTANCES" ]; do
   i=$((i + 1))
 done
 secs=$(( ($(now_ms) - start) / 1000 ))
-psql_q "SELECT json_build_object('id', id, 'cluster', cluster_id::text) FROM events" >"$T/pred.jsonl"
+psql_q "SELECT json_build_object('id', event_id, 'cluster', cluster_id::text) FROM event_clusters" >"$T/pred.jsonl"
 [ -n "$PRED" ] && cp "$T/pred.jsonl" "$PRED"
 echo "instances $INSTANCES  partitions $PARTS  stored $(wc -l <"$T/pred.jsonl")  consumed in ${secs} s"
 i=1
