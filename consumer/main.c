@@ -205,28 +205,38 @@ static void drop_held(consumer_t *c, const rd_kafka_topic_partition_list_t *part
     c->n_held = w;
 }
 
-/* Keeps the group alive while a flush waits on the LLM: partitions paused,
- * polling on, heartbeat fresh. Inside a rebalance callback (a revoke
- * flushing) or after a shutdown signal it stops the wait instead. */
+/* Keeps a message polled during a flush for the next batch; 0 or -1 (out
+ * of memory: the message is dropped uncommitted, so it is re-delivered). */
+static int hold_message(consumer_t *c, rd_kafka_message_t *m)
+{
+    if (c->n_held == c->held_cap) {
+        size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+        rd_kafka_message_t **h = realloc(c->held, cap * sizeof(rd_kafka_message_t *));
+        if (!h) {
+            rd_kafka_message_destroy(m);
+            return -1;
+        }
+        c->held = h;
+        c->held_cap = cap;
+    }
+    c->held[c->n_held++] = m;
+    return 0;
+}
+
+/* Keeps the group alive while a flush waits on the LLM: polling on,
+ * heartbeat fresh. The next batch fills meanwhile (an LLM round costs its
+ * latency, not its size), and the partitions pause once it is full. Inside
+ * a rebalance callback (a revoke flushing) or after a shutdown signal it
+ * stops the wait instead. */
 static batch_serve_t serve_during_flush(void *opaque)
 {
     consumer_t *c = opaque;
     if (c->in_revoke || signal_shutdown) return BATCH_SERVE_FALLBACK;
-    source_pause(c->source);
-    rd_kafka_message_t *m = source_poll(c->source, 0);
-    if (m) {
-        if (c->n_held == c->held_cap) {
-            size_t cap = c->held_cap ? c->held_cap * 2 : 64;
-            rd_kafka_message_t **h = realloc(c->held, cap * sizeof(rd_kafka_message_t *));
-            if (!h) {
-                rd_kafka_message_destroy(m); /* not committed: re-delivered */
-                return c->revoked ? BATCH_SERVE_ABORT : BATCH_SERVE_CONTINUE;
-            }
-            c->held = h;
-            c->held_cap = cap;
-        }
-        c->held[c->n_held++] = m;
-    }
+    do {
+        if ((long)c->n_held >= c->batch_size) source_pause(c->source);
+        rd_kafka_message_t *m = source_poll(c->source, 0);
+        if (!m || hold_message(c, m) != 0) break;
+    } while ((long)c->n_held < c->batch_size && !c->revoked);
     observe_loop(c);
     return c->revoked ? BATCH_SERVE_ABORT : BATCH_SERVE_CONTINUE;
 }
@@ -250,7 +260,10 @@ static void read_loop_settings(consumer_t *c)
 {
     c->batch_size = config_int(c->cfg, "batch.size");
     c->batch_ms = config_int(c->cfg, "batch.timeout.ms");
-    c->batch_eager = config_bool(c->cfg, "batch.eager");
+    /* With the LLM, a batch waits for the LLM in the loop's own thread and
+     * the writer is free at every check: eager would send batches of one
+     * message, one LLM round each. */
+    c->batch_eager = config_bool(c->cfg, "batch.eager") && !c->llm;
     if (c->trends) trend_worker_set_refresh(c->trends, config_int(c->cfg, "trend.refresh.ms"));
 }
 

@@ -10,8 +10,11 @@ what=${1:-all}
 passed=0
 failed=0
 failures=""
-LOGDIR=${LOGDIR:-/tmp/shoal-test-logs}
-mkdir -p "$LOGDIR"
+# Each run its own log directory (made by the first script), so that two
+# runs on one machine cannot mix their logs, which the counts are read from;
+# removed when all passed.
+LOGDIR=${LOGDIR:-}
+own_logs=0
 
 run_unit() {
   for t in bin/test_* bin/san/test_*; do
@@ -45,6 +48,11 @@ run_e2e() {
 
 run_script() {
     s=$1; name=$3
+    if [ -z "$LOGDIR" ]; then
+      LOGDIR=$(mktemp -d /tmp/shoal-test-logs.XXXXXX) || exit 2
+      own_logs=1
+    fi
+    mkdir -p "$LOGDIR"
     log="$LOGDIR/$name.log"
     start=$(date +%s)
     KEEP_LOGS="$LOGDIR/$name" BIN=$2 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} sh "$s" >"$log" 2>&1
@@ -66,6 +74,7 @@ case "$what" in
   all) run_unit; run_e2e ;;
   *) echo "usage: tests/run.sh unit|e2e|all" >&2; exit 2 ;;
 esac
-[ -n "$failures" ] && echo "failed:$failures"
+if [ -n "$failures" ]; then echo "failed:$failures (logs in $LOGDIR)"
+elif [ $own_logs = 1 ]; then rm -rf "$LOGDIR"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

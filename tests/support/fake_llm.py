@@ -258,6 +258,9 @@ def main():
         STATE = State(args.mode)
     except ValueError as e:
         ap.error(str(e))
+    # The default listen backlog (5) would hold a batch's further
+    # connections for a SYN retransmission (1 s).
+    ThreadingHTTPServer.request_queue_size = 64
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     print(srv.server_address[1], flush=True)
