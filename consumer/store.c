@@ -863,16 +863,84 @@ typedef struct {
     buf_t names;
     long max_terms;
     int64_t merged_into;
+    store_cluster_fn fn;
+    void *opaque;
 } cluster_read_t;
 
-static void cluster_read_emit(cluster_read_t *cr, store_cluster_fn fn, void *opaque)
+static void cluster_read_emit(cluster_read_t *cr)
 {
     if (!cr->st.id) return;
     for (size_t k = 0; k < cr->st.n_terms; k++) cr->terms[k].term = cr->names.data + cr->offs[k];
     cr->st.terms = cr->terms;
-    fn(opaque, &cr->st, cr->merged_into);
+    cr->fn(cr->opaque, &cr->st, cr->merged_into);
     cr->st = (cluster_state_t){0};
     buf_reset(&cr->names);
+}
+
+/* A row of the cluster query: the next term of the cluster being read, or
+ * the first row of the next cluster (the one read is handed on). */
+static int cluster_read_row(void *opaque, const PGresult *r)
+{
+    cluster_read_t *cr = opaque;
+    int64_t id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (id != cr->st.id) {
+        cluster_read_emit(cr);
+        cr->st.id = id;
+        cr->merged_into = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+        cr->st.docs = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        int64_t seen = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        cr->st.last_seen_us = seen < 0 ? CLUSTER_TIME_NONE : seen;
+    }
+    if ((long)cr->st.n_terms < cr->max_terms && !PQgetisnull(r, 0, 3)) {
+        cr->offs[cr->st.n_terms] = cr->names.len;
+        buf_append(&cr->names, PQgetvalue(r, 0, 3), (size_t)PQgetlength(r, 0, 3) + 1);
+        cr->terms[cr->st.n_terms++].weight = strtod(PQgetvalue(r, 0, 4), NULL);
+    }
+    return cr->names.failed ? -1 : 0;
+}
+
+/* Runs a query and hands its rows to fn one at a time (single-row mode:
+ * each row's result is freed before the next arrives, so a large result is
+ * never whole in memory, where libpq keeps a pointer and a length per value
+ * on top of the values). fn returns 0, or -1 when out of memory. STORE_OK
+ * once every row was handed over; otherwise STORE_TRANSIENT with err (`what`
+ * names the rows in the message of a lost connection). */
+static store_rc_t stream_rows(store_t *s, const char *sql, int n, const char *const *params,
+                              const char *what, int (*fn)(void *opaque, const PGresult *r),
+                              void *opaque, char *err, size_t errlen)
+{
+    long deadline = clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
+    int sent = PQsendQueryParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
+    if (!sent || !PQsetSingleRowMode(s->conn)) {
+        check(s, NULL, PGRES_TUPLES_OK, err, errlen, 0);
+        if (sent) finish_command(s, deadline);
+        return STORE_TRANSIENT;
+    }
+    PGresult *r;
+    while (s->conn && (r = wait_result(s, deadline)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_TUPLES_OK) { /* the end of the rows */
+            PQclear(r);
+            continue;
+        }
+        if (st != PGRES_SINGLE_TUPLE) {
+            check(s, r, PGRES_TUPLES_OK, err, errlen, 0);
+            finish_command(s, deadline);
+            return STORE_TRANSIENT;
+        }
+        int stop = fn(opaque, r);
+        PQclear(r);
+        if (stop) {
+            snprintf(err, errlen, "out of memory");
+            finish_command(s, deadline);
+            return STORE_TRANSIENT;
+        }
+    }
+    if (!s->conn) {
+        snprintf(err, errlen, "connection lost reading %s", what);
+        return STORE_TRANSIENT;
+    }
+    return STORE_OK;
 }
 
 store_rc_t store_cluster_lock(store_t *s, char *err, size_t errlen)
@@ -910,80 +978,26 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *version
     snprintf(maxc, sizeof(maxc), "%ld", max_clusters);
     snprintf(maxt, sizeof(maxt), "%ld", max_terms);
     const char *p[] = {exclude ? exclude : "", since, until, maxc, maxt};
-    cluster_read_t cr = {.max_terms = max_terms > 0 ? max_terms : 1};
+    cluster_read_t cr = {.max_terms = max_terms > 0 ? max_terms : 1, .fn = fn, .opaque = opaque};
     cr.terms = malloc(sizeof(*cr.terms) * (size_t)cr.max_terms);
     cr.offs = malloc(sizeof(*cr.offs) * (size_t)cr.max_terms);
-    if (!cr.terms || !cr.offs) {
-        free(cr.terms);
-        free(cr.offs);
-        snprintf(err, errlen, "out of memory");
-        return STORE_TRANSIENT;
-    }
-    /* Row by row (single-row mode): a full cache is millions of rows, and a
-     * whole result in memory at once would be several times the size of the
-     * cache it fills. */
-    long deadline = clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS;
-    int sent = PQsendQueryParams(
-        s->conn,
-        "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "
-        "t.term, t.weight, coalesce(c.merged_into, 0) "
-        "FROM (SELECT id, docs, last_seen, merged_into, terms, weights FROM clusters WHERE version > $2::bigint "
-        "AND version <= $3::bigint AND updated_by <> $1 AND ($2::bigint > 0 OR merged_into IS NULL) "
-        "ORDER BY merged_into IS NULL, last_seen DESC NULLS LAST, id LIMIT $4::bigint) c "
-        "LEFT JOIN LATERAL (SELECT term, weight FROM unnest(c.terms, c.weights) AS u(term, weight) "
-        "ORDER BY weight DESC, term LIMIT $5::bigint) t ON true ORDER BY c.merged_into IS NULL, c.id, t.term",
-        5, NULL, p, NULL, NULL, 0);
-    store_rc_t rc = STORE_OK;
-    if (!sent || !PQsetSingleRowMode(s->conn)) {
-        check(s, NULL, PGRES_TUPLES_OK, err, errlen, 0);
-        if (sent) finish_command(s, deadline);
-        rc = STORE_TRANSIENT;
-        goto out;
-    }
-    PGresult *r;
-    while (s->conn && (r = wait_result(s, deadline)) != NULL) {
-        ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_TUPLES_OK) { /* the end of the rows */
-            PQclear(r);
-            continue;
-        }
-        if (st != PGRES_SINGLE_TUPLE) {
-            check(s, r, PGRES_TUPLES_OK, err, errlen, 0);
-            finish_command(s, deadline);
-            rc = STORE_TRANSIENT;
-            break;
-        }
-        int64_t id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        if (id != cr.st.id) {
-            cluster_read_emit(&cr, fn, opaque);
-            cr.st.id = id;
-            cr.merged_into = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
-            cr.st.docs = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-            int64_t seen = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-            cr.st.last_seen_us = seen < 0 ? CLUSTER_TIME_NONE : seen;
-        }
-        if ((long)cr.st.n_terms < cr.max_terms && !PQgetisnull(r, 0, 3)) {
-            cr.offs[cr.st.n_terms] = cr.names.len;
-            buf_append(&cr.names, PQgetvalue(r, 0, 3), (size_t)PQgetlength(r, 0, 3) + 1);
-            cr.terms[cr.st.n_terms++].weight = strtod(PQgetvalue(r, 0, 4), NULL);
-        }
-        PQclear(r);
-        if (cr.names.failed) {
-            snprintf(err, errlen, "out of memory");
-            finish_command(s, deadline);
-            rc = STORE_TRANSIENT;
-            break;
-        }
-    }
-    if (!s->conn && rc == STORE_OK) {
-        snprintf(err, errlen, "connection lost reading clusters");
-        rc = STORE_TRANSIENT;
-    }
+    store_rc_t rc = STORE_TRANSIENT;
+    if (!cr.terms || !cr.offs) snprintf(err, errlen, "out of memory");
+    else
+        rc = stream_rows(
+            s,
+            "SELECT c.id, c.docs, coalesce((extract(epoch FROM c.last_seen) * 1000000)::bigint, -1), "
+            "t.term, t.weight, coalesce(c.merged_into, 0) "
+            "FROM (SELECT id, docs, last_seen, merged_into, terms, weights FROM clusters WHERE version > $2::bigint "
+            "AND version <= $3::bigint AND updated_by <> $1 AND ($2::bigint > 0 OR merged_into IS NULL) "
+            "ORDER BY merged_into IS NULL, last_seen DESC NULLS LAST, id LIMIT $4::bigint) c "
+            "LEFT JOIN LATERAL (SELECT term, weight FROM unnest(c.terms, c.weights) AS u(term, weight) "
+            "ORDER BY weight DESC, term LIMIT $5::bigint) t ON true ORDER BY c.merged_into IS NULL, c.id, t.term",
+            5, p, "clusters", cluster_read_row, &cr, err, errlen);
     if (rc == STORE_OK) {
-        cluster_read_emit(&cr, fn, opaque);
+        cluster_read_emit(&cr);
         *version = upto;
     }
-out:
     free(cr.terms);
     free(cr.offs);
     buf_free(&cr.names);
@@ -1017,26 +1031,142 @@ store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsi
 }
 
 struct store_trend_input {
-    PGresult *res;              /* every string points into it */
+    buf_t text;                 /* every string, NUL-terminated */
     trend_cluster_t *clusters;
     size_t n;
     const char **strs;
-    int *counts;
+    buf_t counts;               /* int, one per strs[i] */
     trend_fact_t *facts;
-    int64_t *times;
+    buf_t times;                /* int64_t */
     int64_t latest_us;
 };
 
 void store_trend_input_free(store_trend_input_t *in)
 {
     if (!in) return;
-    if (in->res) PQclear(in->res);
+    buf_free(&in->text);
     free(in->clusters);
     free(in->strs);
-    free(in->counts);
+    buf_free(&in->counts);
     free(in->facts);
-    free(in->times);
+    buf_free(&in->times);
     free(in);
+}
+
+#define NO_TEXT SIZE_MAX
+
+/* The trend input while its rows arrive: strings as offsets into text
+ * (which moves as it grows), each cluster's runs as first index and count;
+ * pointers are made once every row is in. */
+enum { RUN_ENTITIES, RUN_TERMS, RUN_SOURCES, RUN_TAGS, RUN_COUNT };
+typedef struct {
+    int64_t id;
+    size_t label;
+    size_t first[RUN_COUNT], n[RUN_COUNT];
+    size_t first_fact, n_facts, first_time, n_times;
+} trend_load_cluster_t;
+typedef struct {
+    size_t subject, predicate, currency;
+    double amount;
+} trend_load_fact_t;
+typedef struct {
+    store_trend_input_t *in;
+    buf_t clusters, strs, facts; /* trend_load_cluster_t, size_t offsets, trend_load_fact_t */
+} trend_load_t;
+
+static size_t trend_load_text(trend_load_t *l, const PGresult *r, int col)
+{
+    if (PQgetisnull(r, 0, col)) return NO_TEXT;
+    size_t off = l->in->text.len;
+    buf_append(&l->in->text, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col) + 1);
+    return off;
+}
+
+static int trend_load_row(void *opaque, const PGresult *r)
+{
+    trend_load_t *l = opaque;
+    store_trend_input_t *in = l->in;
+    char k = PQgetvalue(r, 0, 1)[0];
+    if (k == 'a') {
+        trend_load_cluster_t c = {.id = strtoll(PQgetvalue(r, 0, 0), NULL, 10), .label = trend_load_text(l, r, 2)};
+        buf_append(&l->clusters, &c, sizeof(c));
+        return l->clusters.failed || in->text.failed ? -1 : 0;
+    }
+    size_t nc = l->clusters.len / sizeof(trend_load_cluster_t);
+    if (nc == 0) return 0; /* rows arrive after their cluster's 'a' row */
+    trend_load_cluster_t *c = (trend_load_cluster_t *)l->clusters.data + nc - 1;
+    if (k == 'f') {
+        trend_load_fact_t f = {trend_load_text(l, r, 2), trend_load_text(l, r, 6), trend_load_text(l, r, 5),
+                               PQgetisnull(r, 0, 4) ? -1 : strtod(PQgetvalue(r, 0, 4), NULL)};
+        if (!c->n_facts) c->first_fact = l->facts.len / sizeof(f);
+        c->n_facts++;
+        buf_append(&l->facts, &f, sizeof(f));
+    } else if (k == 'p') {
+        int64_t t = PQgetisnull(r, 0, 7) ? TREND_TIME_NONE : strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+        if (!c->n_times) c->first_time = in->times.len / sizeof(t);
+        c->n_times++;
+        buf_append(&in->times, &t, sizeof(t));
+        if (t != TREND_TIME_NONE && t > in->latest_us) in->latest_us = t;
+    } else if (!PQgetisnull(r, 0, 2)) {
+        int run = k == 'e' ? RUN_ENTITIES : k == 'k' ? RUN_TERMS : k == 's' ? RUN_SOURCES : k == 't' ? RUN_TAGS : -1;
+        if (run < 0) return 0;
+        size_t off = trend_load_text(l, r, 2);
+        int count = atoi(PQgetvalue(r, 0, 3));
+        if (!c->n[run]) c->first[run] = l->strs.len / sizeof(off);
+        c->n[run]++;
+        buf_append(&l->strs, &off, sizeof(off));
+        buf_append(&in->counts, &count, sizeof(count));
+    }
+    return l->facts.failed || l->strs.failed || in->times.failed || in->counts.failed || in->text.failed ? -1 : 0;
+}
+
+/* Every row is in: offsets and runs become the pointers trends_compute reads. */
+static int trend_load_finish(trend_load_t *l)
+{
+    store_trend_input_t *in = l->in;
+    const char *text = in->text.data;
+#define TEXT_AT(off) ((off) == NO_TEXT ? NULL : text + (off))
+#define RUN(v, run) (x->n[run] ? &(v)[x->first[run]] : NULL)
+    size_t nc = l->clusters.len / sizeof(trend_load_cluster_t);
+    size_t ns = l->strs.len / sizeof(size_t), nf = l->facts.len / sizeof(trend_load_fact_t);
+    in->clusters = calloc(nc ? nc : 1, sizeof(*in->clusters));
+    in->strs = malloc((ns ? ns : 1) * sizeof(*in->strs));
+    in->facts = malloc((nf ? nf : 1) * sizeof(*in->facts));
+    if (!in->clusters || !in->strs || !in->facts) return -1;
+    const size_t *offs = (const size_t *)l->strs.data;
+    for (size_t i = 0; i < ns; i++) in->strs[i] = text + offs[i];
+    const trend_load_fact_t *lf = (const trend_load_fact_t *)l->facts.data;
+    for (size_t i = 0; i < nf; i++)
+        in->facts[i] = (trend_fact_t){TEXT_AT(lf[i].subject), TEXT_AT(lf[i].predicate), lf[i].amount,
+                                      TEXT_AT(lf[i].currency)};
+    const int *counts = (const int *)in->counts.data;
+    const int64_t *times = (const int64_t *)in->times.data;
+    const trend_load_cluster_t *lc = (const trend_load_cluster_t *)l->clusters.data;
+    for (size_t i = 0; i < nc; i++) {
+        trend_cluster_t *c = &in->clusters[i];
+        const trend_load_cluster_t *x = &lc[i];
+        c->cluster_id = x->id;
+        c->label = TEXT_AT(x->label);
+        c->entities = RUN(in->strs, RUN_ENTITIES);
+        c->entity_counts = RUN(counts, RUN_ENTITIES);
+        c->n_entities = x->n[RUN_ENTITIES];
+        c->terms = RUN(in->strs, RUN_TERMS);
+        c->term_counts = RUN(counts, RUN_TERMS);
+        c->n_terms = x->n[RUN_TERMS];
+        c->sources = RUN(in->strs, RUN_SOURCES);
+        c->n_sources = x->n[RUN_SOURCES];
+        c->tags = RUN(in->strs, RUN_TAGS);
+        c->tag_counts = RUN(counts, RUN_TAGS);
+        c->n_tags = x->n[RUN_TAGS];
+        c->facts = x->n_facts ? &in->facts[x->first_fact] : NULL;
+        c->n_facts = x->n_facts;
+        c->event_times_us = x->n_times ? &times[x->first_time] : NULL;
+        c->n_events = x->n_times;
+    }
+#undef RUN
+#undef TEXT_AT
+    in->n = nc;
+    return 0;
 }
 
 const trend_cluster_t *store_trend_input_clusters(const store_trend_input_t *in, size_t *n,
@@ -1055,11 +1185,17 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
     char win[24];
     snprintf(win, sizeof(win), "%ld", window_s);
     const char *p[] = {win};
+    trend_load_t l = {.in = calloc(1, sizeof(*l.in))};
+    if (!l.in) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_TRANSIENT;
+    }
     /* One row per cluster feature, grouped by cluster: a label (a),
      * organisations (e: the subjects that tell stories apart), facts (f),
      * key terms (k: what a theme is about), event times (p), sources (s)
-     * and tags (t). The same summary tests/support/trend_eval.c builds. */
-    PGresult *r = exec_params(
+     * and tags (t). The same summary tests/support/trend_eval.c builds.
+     * Row by row: there are about as many rows as events in the window. */
+    store_rc_t rc = stream_rows(
         s,
         "WITH lim AS (SELECT max(last_seen) AS latest FROM clusters WHERE merged_into IS NULL), "
         "c AS (SELECT id, label FROM clusters, lim WHERE merged_into IS NULL "
@@ -1081,85 +1217,17 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
         "UNION ALL SELECT ev.cluster_id, 't', t.tag, count(*)::int, NULL, NULL, NULL, NULL FROM ev "
         "JOIN event_tags t ON t.event_id = ev.id GROUP BY 1, 3 "
         "ORDER BY 1, 2, 3",
-        1, p);
-    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
-    store_trend_input_t *in = calloc(1, sizeof(*in));
-    if (!in) {
-        PQclear(r);
+        1, p, "the trend input", trend_load_row, &l, err, errlen);
+    if (rc == STORE_OK && trend_load_finish(&l) != 0) {
         snprintf(err, errlen, "out of memory");
-        return STORE_TRANSIENT;
+        rc = STORE_TRANSIENT;
     }
-    in->res = r;
-    in->latest_us = 0;
-    int rows = PQntuples(r);
-    size_t nc = 0, nstr = 0, nf = 0, nt = 0;
-    for (int i = 0; i < rows; i++) {
-        char k = PQgetvalue(r, i, 1)[0];
-        if (k == 'a') nc++;
-        else if (k == 'f') nf++;
-        else if (k == 'p') nt++;
-        else nstr++;
-    }
-    in->clusters = calloc(nc ? nc : 1, sizeof(*in->clusters));
-    in->strs = calloc(nstr ? nstr : 1, sizeof(*in->strs));
-    in->counts = calloc(nstr ? nstr : 1, sizeof(*in->counts));
-    in->facts = calloc(nf ? nf : 1, sizeof(*in->facts));
-    in->times = calloc(nt ? nt : 1, sizeof(*in->times));
-    if (!in->clusters || !in->strs || !in->counts || !in->facts || !in->times) {
-        store_trend_input_free(in);
-        snprintf(err, errlen, "out of memory");
-        return STORE_TRANSIENT;
-    }
-    size_t si = 0, fi = 0, ti = 0;
-    trend_cluster_t *c = NULL;
-    for (int i = 0; i < rows; i++) {
-        char k = PQgetvalue(r, i, 1)[0];
-        const char *name = PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2);
-        if (k == 'a') {
-            c = &in->clusters[in->n++];
-            c->cluster_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-            c->label = name;
-            continue;
-        }
-        if (!c) continue; /* rows arrive after their cluster's 'a' row */
-        if (k == 'f') {
-            trend_fact_t *f = &in->facts[fi++];
-            f->subject = name;
-            f->predicate = PQgetvalue(r, i, 6);
-            f->amount = PQgetisnull(r, i, 4) ? -1 : strtod(PQgetvalue(r, i, 4), NULL);
-            f->currency = PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5);
-            if (!c->facts) c->facts = f;
-            c->n_facts++;
-        } else if (k == 'p') {
-            int64_t t = PQgetisnull(r, i, 7) ? TREND_TIME_NONE : strtoll(PQgetvalue(r, i, 7), NULL, 10);
-            in->times[ti] = t;
-            if (!c->event_times_us) c->event_times_us = &in->times[ti];
-            ti++;
-            c->n_events++;
-            if (t != TREND_TIME_NONE && t > in->latest_us) in->latest_us = t;
-        } else if (name) {
-            in->strs[si] = name;
-            in->counts[si] = atoi(PQgetvalue(r, i, 3));
-            const char **arr = &in->strs[si];
-            int *cnt = &in->counts[si];
-            si++;
-            if (k == 'e') {
-                if (!c->entities) { c->entities = arr; c->entity_counts = cnt; }
-                c->n_entities++;
-            } else if (k == 's') {
-                if (!c->sources) c->sources = arr;
-                c->n_sources++;
-            } else if (k == 't') {
-                if (!c->tags) { c->tags = arr; c->tag_counts = cnt; }
-                c->n_tags++;
-            } else if (k == 'k') {
-                if (!c->terms) { c->terms = arr; c->term_counts = cnt; }
-                c->n_terms++;
-            }
-        }
-    }
-    *out = in;
-    return STORE_OK;
+    buf_free(&l.clusters);
+    buf_free(&l.strs);
+    buf_free(&l.facts);
+    if (rc != STORE_OK) store_trend_input_free(l.in);
+    else *out = l.in;
+    return rc;
 }
 
 static char *json_strings(char *const *v, size_t n)
