@@ -37,6 +37,11 @@ typedef struct {
     const char *fetch_status; /* static name; NULL until fetched */
     char *fetched_text;       /* owned; ev.text points here once fetched */
     int64_t cluster_id;      /* 0 until clustered */
+    /* Owned, the words clustering reads, built ahead on the caller's
+     * thread (cur_prepare) so that the writer only looks them up; freed
+     * once clustered. */
+    cluster_words_t words;
+    int has_words;
 } item_t;
 
 /* A generation: the items of one batch and the engine merges made while
@@ -147,6 +152,8 @@ static void item_clear(item_t *it)
     it->extraction_json = NULL;
     free(it->fetched_text);
     it->fetched_text = NULL;
+    cluster_words_free(&it->words);
+    it->has_words = 0;
     event_clear(&it->ev);
     if (it->msg) rd_kafka_message_destroy(it->msg);
     it->msg = NULL;
@@ -626,6 +633,30 @@ static int item_needs_cluster(const item_t *it)
     return it->state == ITEM_OK && !it->cluster_id && !it->reextract;
 }
 
+/* What clustering reads of an item; names has room for ENTITIES_MAX. */
+static cluster_doc_t item_cluster_doc(const item_t *it, const char **names)
+{
+    const char *p = it->extractor_version;
+    for (size_t k = 0; k < it->n_entities; k++) names[k] = p = p + strlen(p) + 1;
+    return (cluster_doc_t){it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, it->n_entities,
+                           it->ev.published_at_us};
+}
+
+/* The words of the batch's events to cluster, on the caller's thread: the
+ * writer, which clusters under the lock, then only looks them up. An item
+ * without them (out of memory) is tokenised by the writer. */
+static void stage_words(batch_t *b)
+{
+    const cluster_config_t *cfg = cluster_engine_config(b->st.clusters);
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
+        if (it->has_words || !item_needs_cluster(it)) continue;
+        const char *names[ENTITIES_MAX];
+        cluster_doc_t doc = item_cluster_doc(it, names);
+        it->has_words = cluster_words_build(cfg, &doc, &it->words) == 0;
+    }
+}
+
 /* Stage cluster: each event joins or founds a story cluster, batch after
  * batch, and within a batch by topic, partition and offset: an order that
  * is stored with the rows (ingested_at is one per batch), so `replay
@@ -650,17 +681,16 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
         item_t *it = ord[i];
         if (!item_needs_cluster(it)) continue;
         const char *names[ENTITIES_MAX];
-        const char *p = it->extractor_version;
-        for (size_t k = 0; k < it->n_entities; k++) names[k] = p = p + strlen(p) + 1;
-        size_t nn = it->n_entities;
-        cluster_doc_t doc = {it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, nn,
-                             it->ev.published_at_us};
+        cluster_doc_t doc = item_cluster_doc(it, names);
         cluster_result_t res;
-        if (cluster_engine_add(b->st.clusters, &doc, &res, err, errlen) != 0) {
+        if ((it->has_words ? cluster_engine_add_words(b->st.clusters, &doc, &it->words, &res, err, errlen)
+                           : cluster_engine_add(b->st.clusters, &doc, &res, err, errlen)) != 0) {
             rc = -1;
             break;
         }
         it->cluster_id = res.cluster_id;
+        cluster_words_free(&it->words);
+        it->has_words = 0;
         for (size_t m = 0; m < res.n_merges && rc == 0; m++) {
             if (cluster_merges_append(&g->merges, &g->n_merges, &g->merges_cap, res.merges[m]) != 0) rc = -2;
             /* Events of this batch already placed in the absorbed cluster
@@ -941,6 +971,7 @@ static int cur_prepare(batch_t *b, char *err, size_t errlen)
     if (stage_skip_known(b, err, errlen) != 0) return -1;
     if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) return -1;
     if (stage_extract(b, err, errlen) != 0) return -1;
+    stage_words(b);
     b->cur_prepared = b->cur.n;
     return 0;
 }

@@ -118,6 +118,7 @@ struct cluster_engine {
     size_t ring_at, nring;
 
     /* per-call scratch */
+    cluster_words_t words;
     occ_t *occ;
     size_t nocc, capocc;
     uint64_t *keys;
@@ -870,14 +871,24 @@ static int only_spaces(const char *a, const char *b)
     return 1;
 }
 
+/* One occurrence: its field, then the term's length and bytes (n < TERM_MAX
+ * < 256), or for an adjacent pair length 0: the pair is the two words
+ * pushed last. */
+static void words_push(cluster_words_t *w, int field, const char *s, size_t n)
+{
+    unsigned char head[2] = {(unsigned char)field, (unsigned char)n};
+    buf_append(&w->occ, head, sizeof(head));
+    if (n) buf_append(&w->occ, s, n);
+}
+
 /* Words of s (up to max tokens) as unigram occurrences in field uni, and
  * adjacent content-word pairs (no stopword or punctuation between) in bi. */
-static int add_text(cluster_engine_t *e, const char *s, size_t max, int uni, int bi,
-                    const char *lang)
+static void add_text(const cluster_config_t *cfg, cluster_words_t *wo, const char *s, size_t max, int uni,
+                     int bi, const char *lang)
 {
     text_iter_t it;
     text_token_t tok;
-    char prev[WORD_MAX], w[WORD_MAX], big[TERM_MAX];
+    char w[WORD_MAX];
     size_t nprev = 0, ntok = 0;
     const char *prev_end = NULL;
     text_iter_init(&it, s, strlen(s));
@@ -891,24 +902,16 @@ static int add_text(cluster_engine_t *e, const char *s, size_t max, int uni, int
             continue;
         }
         n = stem(w, n);
-        uint32_t t = term_intern(e, w, n);
-        if (t == NO_TERM || occ_push(e, t, uni) < 0) return -1;
-        if (adjacent && e->cfg.bigram_weight > 0) {
-            memcpy(big, prev, nprev);
-            big[nprev] = ' ';
-            memcpy(big + nprev + 1, w, n);
-            uint32_t b = term_intern(e, big, nprev + 1 + n);
-            if (b == NO_TERM || occ_push(e, b, bi) < 0) return -1;
-        }
-        memcpy(prev, w, n);
+        words_push(wo, uni, w, n);
+        /* The pair is the two words before it: stored by reference. */
+        if (adjacent && cfg->bigram_weight > 0) words_push(wo, bi, NULL, 0);
         nprev = n;
     }
-    return 0;
 }
 
 /* "e:" + the entity's normalised words joined by spaces; skipped if empty
  * or too long. */
-static int add_entity(cluster_engine_t *e, const char *name)
+static void add_entity(cluster_words_t *wo, const char *name)
 {
     text_iter_t it;
     text_token_t tok;
@@ -920,28 +923,59 @@ static int add_entity(cluster_engine_t *e, const char *name)
     while (text_iter_next(&it, &tok)) {
         size_t k = text_normalize(tok.start, tok.len, w, sizeof(w));
         if (k == 0) continue;
-        if (k >= sizeof(w) - 1 || n + 1 + k >= sizeof(buf)) return 0;
+        if (k >= sizeof(w) - 1 || n + 1 + k >= sizeof(buf)) return;
         if (n > 2) buf[n++] = ' ';
         memcpy(buf + n, w, k);
         n += k;
     }
-    if (n == 2) return 0;
-    uint32_t t = term_intern(e, buf, n);
-    return t == NO_TERM ? -1 : occ_push(e, t, F_ENTITY);
+    if (n > 2) words_push(wo, F_ENTITY, buf, n);
 }
 
-/* Builds e->vec: the event's L2-normalised field-weighted sublinear term
- * frequencies, sorted by term id. */
-static int build_vector(cluster_engine_t *e, const cluster_doc_t *d, size_t *nvec)
+int cluster_words_build(const cluster_config_t *cfg, const cluster_doc_t *d, cluster_words_t *w)
 {
     const char *lang = d->lang ? d->lang : "en";
-    e->nocc = 0;
-    if (d->title && add_text(e, d->title, e->cfg.max_body_tokens, F_TITLE, F_TITLE_BI, lang) < 0)
-        return -1;
-    if (d->text && add_text(e, d->text, e->cfg.max_body_tokens, F_BODY, F_BODY_BI, lang) < 0)
-        return -1;
+    buf_reset(&w->occ);
+    w->occ.failed = 0;
+    if (d->title) add_text(cfg, w, d->title, cfg->max_body_tokens, F_TITLE, F_TITLE_BI, lang);
+    if (d->text) add_text(cfg, w, d->text, cfg->max_body_tokens, F_BODY, F_BODY_BI, lang);
     for (size_t i = 0; i < d->n_entities; i++)
-        if (d->entities[i] && add_entity(e, d->entities[i]) < 0) return -1;
+        if (d->entities[i]) add_entity(w, d->entities[i]);
+    return w->occ.failed ? -1 : 0;
+}
+
+void cluster_words_free(cluster_words_t *w)
+{
+    buf_free(&w->occ);
+}
+
+/* Builds e->vec from the event's words: its L2-normalised field-weighted
+ * sublinear term frequencies, sorted by term id. */
+static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_t *nvec)
+{
+    e->nocc = 0;
+    const unsigned char *p = (const unsigned char *)words->occ.data, *end = p + words->occ.len;
+    const char *last[2] = {"", ""};
+    size_t nlast[2] = {0, 0};
+    char big[TERM_MAX];
+    while (p < end) {
+        const char *s = (const char *)p + 2;
+        size_t n = p[1];
+        if (n == 0) { /* the pair of the two words before */
+            memcpy(big, last[0], nlast[0]);
+            big[nlast[0]] = ' ';
+            memcpy(big + nlast[0] + 1, last[1], nlast[1]);
+            s = big;
+            n = nlast[0] + 1 + nlast[1];
+        } else {
+            last[0] = last[1];
+            nlast[0] = nlast[1];
+            last[1] = s;
+            nlast[1] = n;
+        }
+        uint32_t t = term_intern(e, s, n);
+        if (t == NO_TERM || occ_push(e, t, p[0]) < 0) return -1;
+        p += 2 + p[1];
+    }
     sort_u64(e->occ, e->nocc);
     if (grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
     size_t n = 0;
@@ -1046,6 +1080,7 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->stamp);
     free(e->touched);
     free(e->cand);
+    cluster_words_free(&e->words);
     free(e->occ);
     free(e->keys);
     free(e->rk);
@@ -1111,10 +1146,25 @@ static int merge_similar(cluster_engine_t *e, uint32_t slot, size_t max)
 int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *d, cluster_result_t *out,
                        char *err, size_t errlen)
 {
+    if (cluster_words_build(&e->cfg, d, &e->words) < 0) {
+        memset(out, 0, sizeof(*out));
+        return fail(err, errlen, "cluster: out of memory");
+    }
+    return cluster_engine_add_words(e, d, &e->words, out, err, errlen);
+}
+
+const cluster_config_t *cluster_engine_config(const cluster_engine_t *e)
+{
+    return &e->cfg;
+}
+
+int cluster_engine_add_words(cluster_engine_t *e, const cluster_doc_t *d, const cluster_words_t *w,
+                             cluster_result_t *out, char *err, size_t errlen)
+{
     memset(out, 0, sizeof(*out));
     if (!d->id || !d->id[0]) return fail(err, errlen, "cluster: event has no id");
     size_t n;
-    if (build_vector(e, d, &n) < 0) return fail(err, errlen, "cluster: out of memory");
+    if (build_vector(e, w, &n) < 0) return fail(err, errlen, "cluster: out of memory");
     if (grow(&e->qvec, &e->capq, n, sizeof(tw_t)) < 0 ||
         grow(&e->out, &e->capout, n, sizeof(cluster_term_t)) < 0)
         return fail(err, errlen, "cluster: out of memory");

@@ -38,12 +38,16 @@
  * Determinism: the same configuration and the same call sequence give the
  * same assignments and ids (ties go to the lower cluster id).
  *
- * Not thread-safe: one engine per thread. */
+ * Not thread-safe: one engine per thread. cluster_words_build() needs no
+ * engine, and cluster_engine_config() reads what never changes, so both may
+ * run on another thread than the engine's. */
 #ifndef SHOAL_CLUSTER_H
 #define SHOAL_CLUSTER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 #define CLUSTER_TIME_NONE INT64_MIN /* same value as EVENT_TIME_NONE */
 
@@ -105,6 +109,20 @@ typedef struct {
     int64_t published_us;          /* CLUSTER_TIME_NONE when unknown */
 } cluster_doc_t;
 
+/* An event's words as clustering reads them, in order: tokens normalised,
+ * stopwords dropped, plurals stemmed, adjacent pairs, entity names. What
+ * cluster_engine_add derives from the text before it touches the engine;
+ * it depends on the configuration alone, so a caller may build it ahead
+ * (on another thread) and hand it to cluster_engine_add_words. Zeroed is
+ * empty; the owner calls cluster_words_free(). */
+typedef struct {
+    buf_t occ; /* per occurrence: its field, the term's length, its bytes */
+} cluster_words_t;
+
+/* Replaces w's content with the words of doc. 0, or -1 when out of memory. */
+int cluster_words_build(const cluster_config_t *cfg, const cluster_doc_t *doc, cluster_words_t *w);
+void cluster_words_free(cluster_words_t *w);
+
 typedef struct {
     int64_t cluster_id;  /* cluster the increment was added to */
     int created;         /* 1: this event founded cluster_id */
@@ -132,6 +150,14 @@ void cluster_engine_destroy(cluster_engine_t *e);
  * memory); on -1 the engine is unchanged apart from document frequencies. */
 int cluster_engine_add(cluster_engine_t *e, const cluster_doc_t *doc, cluster_result_t *out,
                        char *err, size_t errlen);
+
+/* cluster_engine_add with the event's words built ahead, by
+ * cluster_words_build on this engine's configuration: the same result. */
+int cluster_engine_add_words(cluster_engine_t *e, const cluster_doc_t *doc, const cluster_words_t *w,
+                             cluster_result_t *out, char *err, size_t errlen);
+
+/* The configuration the engine was made with (defaults filled in). */
+const cluster_config_t *cluster_engine_config(const cluster_engine_t *e);
 
 /* Adds an increment (e.g. another engine's result.delta) to the cached
  * cluster, creating it if absent. Does not touch document frequencies. */
