@@ -49,6 +49,8 @@ typedef enum { METRIC_COUNTER = 0, METRIC_GAUGE, METRIC_HISTOGRAM } metric_type_
       "Events whose id was already stored (re-deliveries), skipped.")                             \
     X(METRIC_EVENTS_DEAD_LETTERED, METRIC_COUNTER, "shoal_events_dead_lettered_total", "class",   \
       "Messages sent to the dead-letter topic, by error class.")                                  \
+    X(METRIC_EVENTS_CLUSTERED_AHEAD, METRIC_COUNTER, "shoal_events_clustered_ahead_total", "",   \
+      "Events clustered by the main loop while the previous batch was written.")                  \
     X(METRIC_BATCH_RETRIES, METRIC_COUNTER, "shoal_batch_retries_total", "",                      \
       "Batch flushes that failed transiently and were retried.")                                  \
     X(METRIC_BATCH_SECONDS, METRIC_HISTOGRAM, "shoal_batch_duration_seconds", "",                 \

@@ -25,6 +25,7 @@ typedef struct {
     int attempts;
     int handed_ok;           /* ITEM_OK when handed to the writer (read by the caller only) */
     int checked;             /* looked up in the store already */
+    unsigned lookup_hold;    /* the writer's hold of the clustering lock then (0: none) */
     int reextract;           /* stored already; extracted again (--reextract) */
     char *extraction_json;   /* owned; NULL until extracted */
     /* Owned, what clustering and the row need of the extraction (its parsed
@@ -37,6 +38,7 @@ typedef struct {
     const char *fetch_status; /* static name; NULL until fetched */
     char *fetched_text;       /* owned; ev.text points here once fetched */
     int64_t cluster_id;      /* 0 until clustered */
+    int cluster_seq;         /* place in the batch's clustering order, from 1 */
     /* Owned, the words clustering reads, built ahead on the caller's
      * thread (cur_prepare) so that the writer only looks them up; freed
      * once clustered. */
@@ -51,6 +53,7 @@ typedef struct {
     size_t n, cap;
     cluster_merge_t *merges;
     size_t n_merges, merges_cap;
+    int clustered; /* items clustered so far: the last cluster_seq given */
 } gen_t;
 
 /* The writer's state, under mu. */
@@ -74,7 +77,8 @@ struct batch {
     /* cur is filled and prepared (extracted) by the caller's thread; run is
      * clustered and written by the writer thread meanwhile, and kept after
      * a failure for the retry. The engine is the writer's once the startup
-     * read (batch_clusters_sync) is done. */
+     * read (batch_clusters_sync) is done, except while it lends it to the
+     * caller for clustering ahead (below). */
     gen_t cur, run;
     size_t cur_prepared; /* items of cur looked up and extracted ahead of the flush */
     pthread_t writer;
@@ -83,6 +87,17 @@ struct batch {
     pthread_cond_t cv;
     writer_state_t wstate;
     int wquit;
+    /* Clustering ahead (cur_cluster_ahead): while the writer holds the
+     * clustering lock from one batch to the next, the caller clusters cur
+     * as it is prepared, on an engine no other instance can change
+     * meanwhile. hold: the number of the writer's current hold of the lock
+     * (0: not held); ahead_ok: the engine is free for the caller (the
+     * writer is past its clustering and nobody waits for the lock);
+     * ahead_busy: the caller is clustering; cur_ahead: items of cur
+     * clustered ahead, which keep the lock held until they are written. */
+    unsigned hold, holds;
+    int ahead_ok, ahead_busy;
+    size_t cur_ahead;
     char werr[512];
     batch_stats_t wstats; /* the run's persisted, duplicates, dead */
     /* Caller-side scratch, reused across flushes. */
@@ -164,6 +179,7 @@ static void gen_clear(gen_t *g)
     for (size_t i = 0; i < g->n; i++) item_clear(&g->items[i]);
     g->n = 0;
     g->n_merges = 0;
+    g->clustered = 0;
 }
 
 static void gen_free(gen_t *g)
@@ -294,6 +310,14 @@ void batch_forget(batch_t *b, const rd_kafka_topic_partition_list_t *parts)
 {
     gen_forget(&b->cur, parts);
     b->cur_prepared = 0; /* preparing again skips what is done */
+    /* Items clustered ahead that go are counted in the engine and never
+     * written (what a crash does too); the lock is kept for those left. */
+    size_t ahead = 0;
+    for (size_t i = 0; i < b->cur.n; i++) ahead += b->cur.items[i].state == ITEM_OK && b->cur.items[i].cluster_id;
+    pthread_mutex_lock(&b->mu);
+    b->cur_ahead = ahead;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
     /* A run being written is let finish (its rows are idempotent and its
      * offsets only move forward); a failed one forgets these partitions. */
     writer_wait(b, 0);
@@ -423,12 +447,24 @@ static int mark_batch_duplicates(batch_t *b)
     return 0;
 }
 
+/* The writer's current hold of the clustering lock (0: none). */
+static unsigned hold_now(batch_t *b)
+{
+    pthread_mutex_lock(&b->mu);
+    unsigned h = b->hold;
+    pthread_mutex_unlock(&b->mu);
+    return h;
+}
+
 static int stage_skip_known(batch_t *b, char *err, size_t errlen)
 {
     if (mark_batch_duplicates(b) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Taken before the lookup: if the same hold still lasts when the item is
+     * clustered ahead, no other writer stored anything in between. */
+    unsigned hold = hold_now(b);
     size_t n = 0;
     for (size_t i = 0; i < b->cur.n; i++)
         if (b->cur.items[i].state == ITEM_OK && !b->cur.items[i].checked) b->ids[n++] = b->cur.items[i].ev.id;
@@ -439,6 +475,7 @@ static int stage_skip_known(batch_t *b, char *err, size_t errlen)
         item_t *it = &b->cur.items[i];
         if (it->state != ITEM_OK || it->checked) continue;
         it->checked = 1;
+        it->lookup_hold = hold;
         if (b->known[k++]) {
             if (b->reextract) {
                 it->reextract = 1;
@@ -658,16 +695,18 @@ static void stage_words(batch_t *b)
 }
 
 /* Stage cluster: each event joins or founds a story cluster, batch after
- * batch, and within a batch by topic, partition and offset: an order that
- * is stored with the rows (ingested_at is one per batch), so `replay
- * --rebuild` can repeat it (rebuild.h), and that does not depend on how
- * fetches from several partitions interleaved. The clusters' new terms
- * (collect_cluster_terms) are written in the rows' transaction. The writer
- * clusters, under the clustering lock, on the engine brought up to date
- * with every other instance's writes: instances make their decisions one
- * batch at a time (clustering a batch while the previous one is written
- * would let two instances found the same story at the same time). */
-static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
+ * batch, and within what one call clusters by topic, partition and offset;
+ * each row stores its place (cluster_seq, with ingested_at one per batch),
+ * so `replay --rebuild` repeats the order (rebuild.h). The clusters' new
+ * terms (collect_cluster_terms) are written in the rows' transaction.
+ * Clustering happens under the clustering lock, on the engine brought up to
+ * date with every other instance's writes: instances make their decisions
+ * one batch at a time (clustering on an engine another instance may change
+ * meanwhile would let two of them found the same story at the same time).
+ * The writer clusters what is left of a batch (hold 0); the caller clusters
+ * ahead, during the writer's hold, the items looked up in that same hold.
+ * *n counts the items clustered. */
+static int stage_cluster(batch_t *b, gen_t *g, unsigned hold, size_t *n, char *err, size_t errlen)
 {
     item_t **ord = malloc((g->n ? g->n : 1) * sizeof(item_t *));
     if (!ord) {
@@ -677,9 +716,10 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
     for (size_t i = 0; i < g->n; i++) ord[i] = &g->items[i];
     qsort(ord, g->n, sizeof(item_t *), item_position_cmp);
     int rc = 0;
+    *n = 0;
     for (size_t i = 0; i < g->n && rc == 0; i++) {
         item_t *it = ord[i];
-        if (!item_needs_cluster(it)) continue;
+        if (!item_needs_cluster(it) || (hold && it->lookup_hold != hold)) continue;
         const char *names[ENTITIES_MAX];
         cluster_doc_t doc = item_cluster_doc(it, names);
         cluster_result_t res;
@@ -689,6 +729,8 @@ static int stage_cluster(batch_t *b, gen_t *g, char *err, size_t errlen)
             break;
         }
         it->cluster_id = res.cluster_id;
+        it->cluster_seq = ++g->clustered;
+        (*n)++;
         cluster_words_free(&it->words);
         it->has_words = 0;
         for (size_t m = 0; m < res.n_merges && rc == 0; m++) {
@@ -768,6 +810,54 @@ static int collect_offsets(batch_t *b, const gen_t *g)
     return 0;
 }
 
+/* The engine back from the caller before the writer clusters: no more
+ * clustering ahead until the writer lends it again. Writer side. */
+static void engine_take(batch_t *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->ahead_ok = 0;
+    while (b->ahead_busy) pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Clustering ahead, on the caller's thread, while the writer holds the
+ * clustering lock and is past its own clustering (it writes the previous
+ * batch meanwhile): what the writer would do for these items at the
+ * batch's turn, taken off its path. An item qualifies once looked up in
+ * the store during this same hold (a second lookup otherwise): together
+ * with the in-memory check against the batch being written
+ * (mark_batch_duplicates), nothing stored it since. What is left (not
+ * prepared yet, or found stored now) the writer clusters after. */
+static void cur_cluster_ahead(batch_t *b)
+{
+    pthread_mutex_lock(&b->mu);
+    unsigned hold = b->ahead_ok ? b->hold : 0;
+    b->ahead_busy = hold != 0;
+    pthread_mutex_unlock(&b->mu);
+    if (!hold) return;
+    char err[512];
+    size_t n = 0, done = 0;
+    for (size_t i = 0; i < b->cur.n; i++)
+        if (item_needs_cluster(&b->cur.items[i]) && b->cur.items[i].lookup_hold != hold)
+            b->ids[n++] = b->cur.items[i].ev.id;
+    if (n > 0 && store_events_known(b->st.store, b->ids, n, b->known, err, sizeof(err)) == STORE_OK) {
+        size_t k = 0;
+        for (size_t i = 0; i < b->cur.n; i++) {
+            item_t *it = &b->cur.items[i];
+            if (item_needs_cluster(it) && it->lookup_hold != hold && !b->known[k++]) it->lookup_hold = hold;
+        }
+    }
+    if (stage_cluster(b, &b->cur, hold, &done, err, sizeof(err)) != 0)
+        log_kv(LOG_DEBUG, "clustering ahead stopped; the writer clusters the rest", "error", err, NULL);
+    pthread_mutex_lock(&b->mu);
+    b->cur_ahead += done;
+    b->ahead_busy = 0;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    b->stats.clustered_ahead += done;
+    if (done) metrics_add(METRIC_EVENTS_CLUSTERED_AHEAD, NULL, (double)done);
+}
+
 /* Writes the run in one transaction: dead letters first (acknowledged),
  * then, when it has events to cluster or clustered ones, the clustering
  * lock, the other instances' changes read into the engine, the events
@@ -796,10 +886,21 @@ static int run_write(batch_t *b, char *err, size_t errlen)
          * clusters_sync() reads past are then committed in order. */
         b->n_cterms = 0;
         if (clustered || unclustered) {
-            if (store_cluster_lock(b->st.writer_store, err, errlen) != STORE_OK) return -1;
-            int rc = clusters_sync(b, b->st.writer_store, NULL, err, errlen);
+            engine_take(b);
+            int fresh, waiting;
+            if (store_cluster_lock(b->st.writer_store, &fresh, &waiting, err, errlen) != STORE_OK) return -1;
+            if (fresh) {
+                pthread_mutex_lock(&b->mu);
+                if (++b->holds == 0) b->holds = 1; /* 0 means no hold */
+                b->hold = b->holds;
+                pthread_mutex_unlock(&b->mu);
+            }
+            /* Held from before, the lock kept every other writer out since
+             * the last read. */
+            int rc = fresh || !b->clusters_synced ? clusters_sync(b, b->st.writer_store, NULL, err, errlen) : 0;
+            size_t nc = 0;
             if (rc == 0 && unclustered) rc = stage_skip_stored(b, g, &known, err, errlen);
-            if (rc == 0 && unclustered) rc = stage_cluster(b, g, err, errlen);
+            if (rc == 0 && unclustered) rc = stage_cluster(b, g, 0, &nc, err, errlen);
             if (rc == 0 && collect_cluster_terms(b, g) != 0) {
                 snprintf(err, errlen, "out of memory collecting cluster terms");
                 rc = -1;
@@ -808,6 +909,11 @@ static int run_write(batch_t *b, char *err, size_t errlen)
                 store_cluster_unlock(b->st.writer_store);
                 return -1;
             }
+            /* A waiting instance gets the lock after this batch: nothing is
+             * clustered ahead that would keep it. */
+            pthread_mutex_lock(&b->mu);
+            b->ahead_ok = !waiting;
+            pthread_mutex_unlock(&b->mu);
         }
         size_t nrows = 0, ndead = 0;
         for (size_t i = 0; i < g->n; i++) {
@@ -830,6 +936,7 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             r->extracted_by = it->extracted_by;
             r->extractor_version = it->extractor_version;
             r->cluster_id = it->cluster_id;
+            r->cluster_seq = it->cluster_seq;
             r->fetch_status = it->fetch_status;
             r->reextract = it->reextract;
         }
@@ -865,17 +972,37 @@ static int run_write(batch_t *b, char *err, size_t errlen)
     }
 }
 
+/* After a run: the clustering lock is kept while the caller clusters, or
+ * has clustered, items of the next batch under it (they are written under
+ * the same hold), and let go otherwise, after a failure in any case (the
+ * retry takes it again and reads the others' changes). Writer side, with
+ * mu held; unlocks it around the release. */
+static void hold_settle(batch_t *b, int failed)
+{
+    if (!b->hold && !store_cluster_held(b->st.writer_store)) return;
+    if (!failed && b->hold && (b->ahead_busy || b->cur_ahead > 0)) return;
+    b->hold = 0;
+    b->ahead_ok = 0;
+    pthread_mutex_unlock(&b->mu);
+    store_cluster_release(b->st.writer_store);
+    pthread_mutex_lock(&b->mu);
+}
+
 static void *writer_main(void *arg)
 {
     batch_t *b = arg;
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (b->wstate != WRITER_BUSY && !b->wquit) pthread_cond_wait(&b->cv, &b->mu);
+        while (b->wstate != WRITER_BUSY && !b->wquit) {
+            hold_settle(b, 0);
+            if (b->wstate != WRITER_BUSY && !b->wquit) pthread_cond_wait(&b->cv, &b->mu);
+        }
         if (b->wstate != WRITER_BUSY) break;
         pthread_mutex_unlock(&b->mu);
         char err[512];
         int rc = run_write(b, err, sizeof(err));
         pthread_mutex_lock(&b->mu);
+        hold_settle(b, rc != 0);
         if (rc != 0) snprintf(b->werr, sizeof(b->werr), "%s", err);
         b->wstate = rc == 0 ? WRITER_OK : WRITER_FAILED;
         pthread_cond_broadcast(&b->cv);
@@ -884,10 +1011,13 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static void writer_start(batch_t *b)
+/* handed: the run is the batch that was cur (its items clustered ahead
+ * are the run's now), not a retry. */
+static void writer_start(batch_t *b, int handed)
 {
     for (size_t i = 0; i < b->run.n; i++) b->run.items[i].attempts++;
     pthread_mutex_lock(&b->mu);
+    if (handed) b->cur_ahead = 0;
     b->wstate = WRITER_BUSY;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
@@ -955,7 +1085,7 @@ static int run_settle(batch_t *b, char *err, size_t errlen)
             return 0;
         }
         if (st == WRITER_FAILED || again) return -1;
-        writer_start(b); /* a run whose failure was reported: its retry */
+        writer_start(b, 0); /* a run whose failure was reported: its retry */
     }
     return 0;
 }
@@ -973,6 +1103,7 @@ static int cur_prepare(batch_t *b, char *err, size_t errlen)
     if (stage_extract(b, err, errlen) != 0) return -1;
     stage_words(b);
     b->cur_prepared = b->cur.n;
+    cur_cluster_ahead(b);
     return 0;
 }
 
@@ -999,7 +1130,7 @@ int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t er
         b->cur = t;
         b->cur_prepared = 0;
         for (size_t i = 0; i < b->run.n; i++) b->run.items[i].handed_ok = b->run.items[i].state == ITEM_OK;
-        writer_start(b);
+        writer_start(b, 1);
         if (wait && run_settle(b, err, errlen) != 0) goto transient;
     }
     *out = b->out;

@@ -10,7 +10,10 @@
  *          The next flush first waits for that transaction: batches are
  *          written in order, at most one at a time, and one flush hands
  *          back the offsets the previous made durable (for the Kafka
- *          mirror commit).
+ *          mirror commit). While the writer keeps the clustering lock
+ *          from one batch to the next (no other instance waits for it),
+ *          the caller clusters the next batch as it prepares it, and the
+ *          writer clusters only what is left.
  *
  * batch.c calls store.c and dlq.c and knows neither SQL nor the Kafka
  * protocol. A transient failure leaves the batch intact for a retry: its
@@ -36,6 +39,7 @@ typedef struct batch batch_t;
 typedef struct {
     uint64_t consumed, persisted, duplicates, dead, flushes, transient_failures;
     uint64_t llm_extracted, llm_fallbacks; /* events extracted by the LLM / by the fallback */
+    uint64_t clustered_ahead;              /* events clustered while the previous batch was written */
 } batch_stats_t;
 
 /* Offsets made durable since the previous successful flush, for the Kafka

@@ -36,6 +36,7 @@ struct store {
     int timeout_streak; /* batch writes ended by statement timeouts in a row */
     int rebuild_guard;  /* every connection holds the rebuild lock shared */
     int rebuild_locked; /* this connection holds it exclusively (a rebuild) */
+    int cluster_held;   /* this session holds the clustering lock (store_cluster_lock) */
     const atomic_int *cancel; /* set by another thread: stop (store_set_cancel_flag) */
     buf_t copy;
 };
@@ -73,7 +74,7 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
 static const char EVENT_COLUMNS[] =
     "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
     "kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, "
-    "cluster_id, fetch_status";
+    "cluster_id, fetch_status, cluster_seq";
 
 store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
                    const char *application_name)
@@ -116,6 +117,7 @@ static void drop_connection(store_t *s)
 {
     if (s->conn) PQfinish(s->conn);
     s->conn = NULL;
+    s->cluster_held = 0; /* a session lock ends with its session */
 }
 
 /* Waits for the next result within the deadline. On a timeout, or when
@@ -350,9 +352,9 @@ store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *off
 
 /* The row's values as text, in EVENT_COLUMNS order; NULL for SQL NULL.
  * Strings that need formatting live in scratch (caller frees). */
-#define NCOLS 19
+#define NCOLS 20
 typedef struct {
-    char pub[40], crawled[40], part[16], off[24], cluster[24];
+    char pub[40], crawled[40], part[16], off[24], cluster[24], seq[16];
     char *repo, *tags;
 } row_scratch_t;
 
@@ -365,13 +367,15 @@ static void row_values(const store_row_t *r, row_scratch_t *sc, const char *vals
     snprintf(sc->part, sizeof(sc->part), "%d", r->partition);
     snprintf(sc->off, sizeof(sc->off), "%lld", (long long)r->offset);
     snprintf(sc->cluster, sizeof(sc->cluster), "%lld", (long long)r->cluster_id);
+    snprintf(sc->seq, sizeof(sc->seq), "%d", r->cluster_seq);
     sc->repo = ev->repo ? cJSON_PrintUnformatted(ev->repo) : NULL;
     sc->tags = ev->tags ? cJSON_PrintUnformatted(ev->tags) : NULL;
     const char *v[NCOLS] = {
         ev->id, ev->kind == EVENT_REPO ? "repo_event" : "article", ev->source, ev->url,
         ev->title, ev->text, sc->pub[0] ? sc->pub : NULL, sc->crawled[0] ? sc->crawled : NULL,
         ev->lang, sc->repo, sc->tags, r->topic, sc->part, sc->off, r->extraction_json,
-        r->extracted_by, r->extractor_version, r->cluster_id ? sc->cluster : NULL, r->fetch_status};
+        r->extracted_by, r->extractor_version, r->cluster_id ? sc->cluster : NULL, r->fetch_status,
+        r->cluster_seq ? sc->seq : NULL};
     memcpy(vals, v, sizeof(v));
 }
 
@@ -542,8 +546,8 @@ static int offsets_write(store_t *s, const char *group, const store_offset_t *of
 static const char INSERT_ONE[] =
     "INSERT INTO events (id, kind, source, url, title, body, published_at, crawled_at, lang, "
     "repo, tags, kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, "
-    "extractor_version, cluster_id, fetch_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-    "$11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING";
+    "extractor_version, cluster_id, fetch_status, cluster_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (id) DO NOTHING";
 
 /* Finds the rows that fail on their own: each in a savepoint, inside a
  * transaction that is rolled back. With timeouts_permanent, a row whose own
@@ -943,22 +947,52 @@ static store_rc_t stream_rows(store_t *s, const char *sql, int n, const char *co
     return STORE_OK;
 }
 
-store_rc_t store_cluster_lock(store_t *s, char *err, size_t errlen)
+store_rc_t store_cluster_lock(store_t *s, int *fresh, int *waiting, char *err, size_t errlen)
 {
+    *fresh = *waiting = 0;
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
     char timeout[24];
     snprintf(timeout, sizeof(timeout), "%ldms", s->statement_timeout_ms);
     const char *p[] = {CLUSTER_LOCK_KEY, timeout};
+    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0) goto fail;
     /* lock_timeout rather than statement_timeout ends a long wait, so a busy
-     * lock is not mistaken for a slow row (the statement-timeout rule). */
-    if (exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0 ||
-        exec_ok(s, "SELECT set_config('lock_timeout', $2, true), pg_advisory_xact_lock($1::bigint)", 2, p,
-                err, errlen) != 0) {
-        rollback(s);
-        return STORE_TRANSIENT;
+     * lock is not mistaken for a slow row (the statement-timeout rule). A
+     * session lock outlives a rollback, so it is held from here on. */
+    if (!s->cluster_held) {
+        if (exec_ok(s, "SELECT set_config('lock_timeout', $2, true), pg_advisory_lock($1::bigint)", 2, p, err,
+                    errlen) != 0)
+            goto fail;
+        s->cluster_held = 1;
+        *fresh = 1;
     }
+    PGresult *r = exec_params(s,
+                              "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                              "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                              "AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid "
+                              "AND objsubid = 1)",
+                              1, p);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
+    *waiting = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
     return STORE_OK;
+
+fail:
+    rollback(s);
+    return STORE_TRANSIENT;
 }
+
+void store_cluster_release(store_t *s)
+{
+    if (!s->cluster_held) return;
+    rollback(s);
+    const char *p[] = {CLUSTER_LOCK_KEY};
+    char e[256];
+    /* On failure the connection goes, and the lock with its session. */
+    if (exec_ok(s, "SELECT pg_advisory_unlock($1::bigint)", 1, p, e, sizeof(e)) != 0) drop_connection(s);
+    s->cluster_held = 0;
+}
+
+int store_cluster_held(const store_t *s) { return s->cluster_held; }
 
 void store_cluster_unlock(store_t *s) { rollback(s); }
 
@@ -1493,12 +1527,13 @@ store_rc_t store_rebuild_begin(store_t *s, char *err, size_t errlen)
         exec_ok(s, "DELETE FROM clusters", 0, NULL, err, errlen) != 0 ||
         /* The consumer's clustering order (batch.c stage_cluster): batch
          * after batch (ingested_at is the batch transaction's time), then
-         * by Kafka position. A cursor: one sort, read in pages. */
+         * as stored (cluster_seq; NULL in rows from before it: by Kafka
+         * position). A cursor: one sort, read in pages. */
         exec_ok(s,
                 "DECLARE rebuild_events NO SCROLL CURSOR FOR SELECT id, kind, source, title, body, lang, "
                 "repo::text, tags::text, extraction::text, extracted_by, "
                 "(extract(epoch FROM published_at) * 1000000)::bigint FROM events "
-                "ORDER BY ingested_at, kafka_topic, kafka_partition, kafka_offset, id",
+                "ORDER BY ingested_at, cluster_seq, kafka_topic, kafka_partition, kafka_offset, id",
                 0, NULL, err, errlen) != 0) {
         store_rebuild_abort(s);
         return STORE_TRANSIENT;

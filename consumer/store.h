@@ -43,6 +43,7 @@ typedef struct {
     const char *extractor_version;
     int64_t cluster_id;            /* 0: none */
     const char *fetch_status;      /* fetch_status_name(), NULL when not fetched */
+    int cluster_seq;               /* place in the batch's clustering order, from 1; 0: none */
     /* out */
     int reextract;                 /* 1: already stored; replace its extraction, tags and facts */
     int inserted;                  /* 1 when the row is new (not a re-delivery) */
@@ -122,15 +123,29 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
 store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
                               char *err, size_t errlen);
 
-/* Begins the transaction that the next store_batch_commit() finishes, and
- * takes the clustering lock in it: instances make their clustering
- * decisions one batch at a time, each after reading what the others wrote
+/* Begins the transaction that the next store_batch_commit() finishes,
+ * under the clustering lock: instances make their clustering decisions one
+ * batch at a time, each after reading what the others wrote
  * (store_clusters_load), so concurrent instances do not found the same
- * story twice. The wait is bounded by the statement timeout. */
-store_rc_t store_cluster_lock(store_t *s, char *err, size_t errlen);
+ * story twice. The lock is the session's: it outlives the commit (and a
+ * rollback) until store_cluster_release() or the end of the connection, so
+ * a writer that keeps it may cluster its next batch while this one is
+ * written, on clusters no other instance can change meanwhile. *fresh = 1
+ * when it was taken now rather than held from before (the others' changes
+ * must be read); *waiting = 1 when another session waits for it (the
+ * holder should let it go after this batch). The wait is bounded by the
+ * statement timeout. */
+store_rc_t store_cluster_lock(store_t *s, int *fresh, int *waiting, char *err, size_t errlen);
 
-/* Ends the transaction store_cluster_lock() began without committing. */
+/* Ends the transaction store_cluster_lock() began without committing; the
+ * lock stays held. */
 void store_cluster_unlock(store_t *s);
+
+/* Ends any transaction and lets the clustering lock go, if held. */
+void store_cluster_release(store_t *s);
+
+/* Whether this session holds the clustering lock. */
+int store_cluster_held(const store_t *s);
 
 /* Called per cluster read; merged_into > 0 when the cluster was merged
  * away (then st has its id only). */
