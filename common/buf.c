@@ -55,18 +55,17 @@ void buf_printf(buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Appends s, replacing each byte that esc maps to a string. */
-static void append_escaped(buf_t *b, const char *s, const char *(*esc)(char c))
+/* Appends s, replacing each byte of specials by what esc maps it to; the
+ * runs between them go in one copy (strcspn scans them word-wise). */
+static void append_escaped(buf_t *b, const char *s, const char *specials, const char *(*esc)(char c))
 {
-    const char *run = s;
-    for (; *s; s++) {
-        const char *e = esc(*s);
-        if (!e) continue;
-        buf_append(b, run, (size_t)(s - run));
-        buf_puts(b, e);
-        run = s + 1;
+    for (;;) {
+        size_t n = strcspn(s, specials);
+        buf_append(b, s, n);
+        s += n;
+        if (!*s) return;
+        buf_puts(b, esc(*s++));
     }
-    buf_append(b, run, (size_t)(s - run));
 }
 
 static const char *copy_escape(char c)
@@ -76,7 +75,7 @@ static const char *copy_escape(char c)
     case '\t': return "\\t";
     case '\n': return "\\n";
     case '\r': return "\\r";
-    default: return NULL;
+    default: return "";
     }
 }
 
@@ -88,13 +87,13 @@ static const char *html_escape(char c)
     case '>': return "&gt;";
     case '"': return "&quot;";
     case '\'': return "&#39;";
-    default: return NULL;
+    default: return "";
     }
 }
 
-void buf_copy_field(buf_t *b, const char *s) { append_escaped(b, s, copy_escape); }
+void buf_copy_field(buf_t *b, const char *s) { append_escaped(b, s, "\\\t\n\r", copy_escape); }
 
-void buf_html(buf_t *b, const char *s) { append_escaped(b, s, html_escape); }
+void buf_html(buf_t *b, const char *s) { append_escaped(b, s, "&<>\"'", html_escape); }
 
 const char *buf_cstr(buf_t *b)
 {

@@ -53,6 +53,9 @@ static void test_buf_html(void)
     buf_reset(&b);
     buf_copy_field(&b, "a\tb\\c\n"); /* shares the escaping loop */
     ASSERT_STR_EQ(buf_cstr(&b), "a\\tb\\\\c\\n");
+    buf_reset(&b);
+    buf_copy_field(&b, "\r\r\u00e9t\u00e9\\"); /* at both ends, in a row, beside UTF-8 */
+    ASSERT_STR_EQ(buf_cstr(&b), "\\r\\r\u00e9t\u00e9\\\\");
     buf_free(&b);
 }
 
