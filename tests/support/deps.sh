@@ -5,7 +5,7 @@ set -eu
 PKGS="gcc make libc6-dev pkg-config librdkafka-dev libpq-dev libcjson-dev libcurl4-openssl-dev
       libmicrohttpd-dev libxml2-dev python3-yaml docker-compose
       postgresql kcat python3-confluent-kafka procps chromium fonts-dejavu-core
-      clang cppcheck clang-tidy valgrind"
+      clang cppcheck clang-tidy valgrind iproute2"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

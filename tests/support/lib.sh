@@ -117,10 +117,11 @@ consume_corpus() {
   [ $cc_rc = 0 ] && pass "consumer --drain exits 0" || fail "consumer --drain" "exit $cc_rc: $(tail -n 3 "$T/consumer.log")"
 }
 
-# mock_start --brokers 3 --topic events:6 ...
+# mock_start --brokers 3 --topic events:6 ... (MOCK_WRAP: a command to run
+# it under, e.g. "ip netns exec NAME")
 mock_start() {
   mkfifo "$T/mock.in"
-  "$BIN/shoal-mock-kafka" --bootstrap-file "$T/bootstrap" "$@" <"$T/mock.in" >"$T/mock.out" 2>"$T/mock.log" &
+  ${MOCK_WRAP:-} "$BIN/shoal-mock-kafka" --bootstrap-file "$T/bootstrap" "$@" <"$T/mock.in" >"$T/mock.out" 2>"$T/mock.log" &
   MOCK_PID=$!
   harness_track $MOCK_PID
   exec 9>"$T/mock.in"
