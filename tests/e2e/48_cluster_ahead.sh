@@ -44,19 +44,27 @@ orig=$(partition_of)
   fail "rebuild" "another clustering ($(psql_q "SELECT count(*) FROM clusters WHERE merged_into IS NULL") clusters)"
 
 # 2. Two groups writing one database at once: each takes the lock in turn.
+# Both start with a backlog at the same instant: the lock is held here
+# until both writers wait for it.
+M=8000
+produce b --generate $M --seed 8 2>"$T/pb.log" || fail "produce b" "$(tail -n 2 "$T/pb.log")"
+produce c --generate $M --seed 9 2>"$T/pc.log" || fail "produce c" "$(tail -n 2 "$T/pc.log")"
+KEY=7385610302
+LOCK="locktype = 'advisory' AND classid = ($KEY >> 32)::oid AND objid = ($KEY & 4294967295)::oid AND objsubid = 1"
+lock_rows() { psql_q "SELECT count(*) FROM pg_locks WHERE $LOCK AND granted = $1"; }
+psql -X -q -d shoal -c "SELECT pg_advisory_lock($KEY), pg_sleep(300)" >/dev/null 2>&1 &
+harness_track $!
+i=0
+while [ "$(lock_rows true)" != 1 ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
 for g in b c; do
   GROUP=g$g
   consumer_bg "$T/$g.log" -t $g
   eval "pid_$g=\$CONSUMER_PID"
 done
-for g in b c; do
-  wait_for 60 grep -q '"msg":"partition assigned"' "$T/$g.log" || fail "assigned" "$(tail -n 3 "$T/$g.log")"
-done
-M=8000
-produce b --generate $M --seed 8 2>"$T/pb.log" &
-pb=$!
-produce c --generate $M --seed 9 2>"$T/pc.log" || fail "produce c" "$(tail -n 2 "$T/pc.log")"
-wait $pb || fail "produce b" "$(tail -n 2 "$T/pb.log")"
+i=0
+while [ "$(lock_rows false)" != 2 ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
+[ "$(lock_rows false)" = 2 ] || fail "waiting" "$(lock_rows false) writers wait for the lock"
+psql_q "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE $LOCK AND granted" >/dev/null
 stored() { psql_q "SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets WHERE consumer_group IN ('gb', 'gc')"; }
 wait_for 120 sh -c "[ \"\$(psql -X -q -t -A -d shoal -c \"SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets WHERE consumer_group IN ('gb', 'gc')\")\" = $((2 * M)) ]" ||
   fail "stored" "$(stored) of $((2 * M)) offsets"
@@ -72,5 +80,6 @@ turns=$(psql_q "SELECT count(*) FILTER (WHERE t <> p) || '/' || count(*) FROM (S
 switches=${turns%/*}
 batches=${turns#*/}
 [ "$switches" -ge $((batches / 3)) ] && pass "the groups took turns: $switches changes of writer in $batches batches" ||
-  fail "turns" "$switches changes of writer in $batches batches"
+  fail "turns" "$switches changes of writer in $batches batches: $(psql_q "SELECT string_agg(t || n, ' ' ORDER BY x)
+    FROM (SELECT xmin::text::bigint x, kafka_topic t, count(*) n FROM events WHERE kafka_topic IN ('b', 'c') GROUP BY 1, 2) y")"
 exit $FAILED
