@@ -713,13 +713,16 @@ static int stage_cluster(batch_t *b, gen_t *g, unsigned hold, size_t *n, char *e
         snprintf(err, errlen, "out of memory clustering");
         return -1;
     }
-    for (size_t i = 0; i < g->n; i++) ord[i] = &g->items[i];
-    qsort(ord, g->n, sizeof(item_t *), item_position_cmp);
+    /* Only the items this call clusters are ordered: clustering ahead
+     * calls it once per prepared chunk. */
+    size_t nord = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (item_needs_cluster(&g->items[i]) && (!hold || g->items[i].lookup_hold == hold)) ord[nord++] = &g->items[i];
+    if (nord > 1) qsort(ord, nord, sizeof(item_t *), item_position_cmp);
     int rc = 0;
     *n = 0;
-    for (size_t i = 0; i < g->n && rc == 0; i++) {
+    for (size_t i = 0; i < nord && rc == 0; i++) {
         item_t *it = ord[i];
-        if (!item_needs_cluster(it) || (hold && it->lookup_hold != hold)) continue;
         const char *names[ENTITIES_MAX];
         cluster_doc_t doc = item_cluster_doc(it, names);
         cluster_result_t res;

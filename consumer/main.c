@@ -381,11 +381,11 @@ static void log_progress(consumer_t *c)
     const batch_stats_t *s = batch_stats(c->batch);
     char a[24], b[24], d[24], e[24], f[24], g[24];
     snprintf(a, sizeof(a), "%llu", (unsigned long long)s->consumed);
-    snprintf(g, sizeof(g), "%llu", (unsigned long long)s->clustered_ahead);
     snprintf(b, sizeof(b), "%llu", (unsigned long long)s->persisted);
     snprintf(d, sizeof(d), "%llu", (unsigned long long)s->dead);
     snprintf(e, sizeof(e), "%llu", (unsigned long long)s->duplicates);
     snprintf(f, sizeof(f), "%zu", source_assigned(c->source));
+    snprintf(g, sizeof(g), "%llu", (unsigned long long)s->clustered_ahead);
     log_kv(LOG_INFO, "progress", "consumed", a, "persisted", b, "dead_lettered", d, "duplicates", e,
            "clustered_ahead", g, "partitions", f, NULL);
 }
