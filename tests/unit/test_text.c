@@ -140,8 +140,8 @@ static void test_stopwords(void)
     ASSERT_TRUE(!text_is_stopword("the", 3, "eng"));
 }
 
-/* The enumeration: sorted (the lookup bisects), each one found, and shared
- * between the spellings of a language. */
+/* The enumeration: sorted (as the source keeps it), each one found through
+ * the hash set, and shared between the spellings of a language. */
 static void test_stopword_list(void)
 {
     size_t n = 0;
