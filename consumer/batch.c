@@ -28,6 +28,7 @@ typedef struct {
     unsigned lookup_hold;    /* the writer's hold of the clustering lock then (0: none) */
     int reextract;           /* stored already; extracted again (--reextract) */
     char *extraction_json;   /* owned; NULL until extracted */
+    char *extraction_rows;   /* owned; its tags and facts (store_extraction_rows), NULL if none */
     /* Owned, what clustering and the row need of the extraction (its parsed
      * tree is not kept: two batches are in memory, one being written):
      * extracted_by, extractor_version, then the entity names, each
@@ -163,8 +164,10 @@ static void item_clear(item_t *it)
 {
     cJSON_free(it->extraction_json);
     free(it->extracted_meta);
+    free(it->extraction_rows);
     it->extracted_meta = NULL;
     it->extraction_json = NULL;
+    it->extraction_rows = NULL;
     free(it->fetched_text);
     it->fetched_text = NULL;
     cluster_words_free(&it->words);
@@ -538,6 +541,8 @@ static int item_set_extraction(item_t *it, cJSON *x)
     size_t n = 2 + extraction_entity_names(x, strs + 2, ENTITIES_MAX), len = 0;
     for (size_t i = 0; i < n; i++) len += strlen(strs[i]) + 1;
     char *json = cJSON_PrintUnformatted(x), *meta = malloc(len + 1);
+    /* Without it (out of memory) the store derives them from the JSON. */
+    char *rows = store_extraction_rows(it->ev.id, x);
     if (json && meta) {
         char *p = meta;
         for (size_t i = 0; i < n; i++) p = stpcpy(p, strs[i]) + 1;
@@ -546,9 +551,12 @@ static int item_set_extraction(item_t *it, cJSON *x)
     if (!json || !meta) {
         cJSON_free(json);
         free(meta);
+        free(rows);
         return -1;
     }
     free(it->extracted_meta);
+    free(it->extraction_rows);
+    it->extraction_rows = rows;
     it->extraction_json = json;
     it->extracted_meta = meta;
     it->extracted_by = meta;
@@ -670,6 +678,12 @@ static int item_needs_cluster(const item_t *it)
     return it->state == ITEM_OK && !it->cluster_id && !it->reextract;
 }
 
+/* A row for the writer to look up under its hold (stage_skip_stored). */
+static int item_needs_lookup(const batch_t *b, const item_t *it)
+{
+    return it->state == ITEM_OK && !it->reextract && (!b->hold || it->lookup_hold != b->hold);
+}
+
 /* What clustering reads of an item; names has room for ENTITIES_MAX. */
 static cluster_doc_t item_cluster_doc(const item_t *it, const char **names)
 {
@@ -749,23 +763,29 @@ static int stage_cluster(batch_t *b, gen_t *g, unsigned hold, size_t *n, char *e
     return rc ? -1 : 0;
 }
 
-/* Items to cluster that another writer stored since they were looked up
- * (a group sharing the database): under the clustering lock, before the
- * engine counts them a second time. Writer side. */
+/* The rows to write that another writer may have stored since they were
+ * looked up (a group sharing the database), looked up again under the
+ * clustering lock: before the engine counts them a second time, and because
+ * store_batch_commit inserts the rows without a conflict check. A row
+ * looked up during the writer's current hold needs no second look: no
+ * other writer stored anything since (and mark_batch_duplicates checked it
+ * against the batch then being written). Writer side. */
 static int stage_skip_stored(batch_t *b, gen_t *g, size_t *known, char *err, size_t errlen)
 {
     size_t n = 0;
     for (size_t i = 0; i < g->n; i++)
-        if (item_needs_cluster(&g->items[i])) b->wids[n++] = g->items[i].ev.id;
+        if (item_needs_lookup(b, &g->items[i])) b->wids[n++] = g->items[i].ev.id;
     if (n == 0) return 0;
     if (store_events_known(b->st.writer_store, b->wids, n, b->wknown, err, errlen) != STORE_OK) return -1;
     size_t k = 0;
     for (size_t i = 0; i < g->n; i++) {
         item_t *it = &g->items[i];
-        if (!item_needs_cluster(it)) continue;
+        if (!item_needs_lookup(b, it)) continue;
         if (b->wknown[k++]) {
             it->state = ITEM_KNOWN;
             (*known)++;
+        } else {
+            it->lookup_hold = b->hold;
         }
     }
     return 0;
@@ -902,7 +922,7 @@ static int run_write(batch_t *b, char *err, size_t errlen)
              * the last read. */
             int rc = fresh || !b->clusters_synced ? clusters_sync(b, b->st.writer_store, NULL, err, errlen) : 0;
             size_t nc = 0;
-            if (rc == 0 && unclustered) rc = stage_skip_stored(b, g, &known, err, errlen);
+            if (rc == 0) rc = stage_skip_stored(b, g, &known, err, errlen);
             if (rc == 0 && unclustered) rc = stage_cluster(b, g, 0, &nc, err, errlen);
             if (rc == 0 && collect_cluster_terms(b, g) != 0) {
                 snprintf(err, errlen, "out of memory collecting cluster terms");
@@ -936,6 +956,7 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             r->partition = it->msg->partition;
             r->offset = it->msg->offset;
             r->extraction_json = it->extraction_json;
+            r->extraction_rows = it->extraction_rows;
             r->extracted_by = it->extracted_by;
             r->extractor_version = it->extractor_version;
             r->cluster_id = it->cluster_id;

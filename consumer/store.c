@@ -267,20 +267,12 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
         drop_connection(s);
         return STORE_TRANSIENT;
     }
-    /* The staging tables for COPY live as long as the connection and empty
-     * themselves at every commit. */
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "CREATE TEMP TABLE IF NOT EXISTS events_stage ON COMMIT DELETE ROWS AS SELECT %s "
-             "FROM events WITH NO DATA",
-             EVENT_COLUMNS);
-    if (exec_ok(s, sql, 0, NULL, err, errlen) != 0 ||
-        exec_ok(s,
+    /* The staging table for COPY lives as long as the connection and empties
+     * itself at every commit. */
+    if (exec_ok(s,
                 "CREATE TEMP TABLE IF NOT EXISTS cluster_stage (cluster_id bigint, terms text[], "
                 "weights double precision[]) ON COMMIT DELETE ROWS",
                 0, NULL, err, errlen) != 0) {
-        /* Before the first migration there is no events table yet: fine. */
-        if (strcmp(s->sqlstate, "42P01") == 0) return STORE_OK;
         drop_connection(s);
         return STORE_TRANSIENT;
     }
@@ -455,10 +447,15 @@ static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, s
     return check(s, r, PGRES_COMMAND_OK, err, errlen, 0);
 }
 
+/* A row of the batch that store_batch_commit inserts; reextract rows are
+ * stored already and get their extraction replaced. */
+static int row_is_new(const store_row_t *r) { return !r->rejected && !r->reextract; }
+static int row_has_extraction(const store_row_t *r) { return !r->rejected; }
+
 static void fill_event(void *opaque, size_t i, buf_t *b)
 {
     store_row_t *r = &((store_row_t *)opaque)[i];
-    if (r->rejected) return;
+    if (!row_is_new(r)) return;
     const char *v[NCOLS];
     row_scratch_t sc;
     row_values(r, &sc, v);
@@ -466,45 +463,76 @@ static void fill_event(void *opaque, size_t i, buf_t *b)
     row_scratch_free(&sc);
 }
 
-/* The terms of the clusters being written, one COPY line per cluster:
- * cluster i is terms[start[i] .. start[i + 1]). */
+/* COPY's binary format (documented with COPY): big-endian integers. */
+static void put_be(buf_t *b, uint64_t v, int bytes)
+{
+    unsigned char x[8];
+    for (int k = 0; k < bytes; k++) x[k] = (unsigned char)(v >> (8 * (bytes - 1 - k)));
+    buf_append(b, x, (size_t)bytes);
+}
+
+/* The header of a one-dimensional array of n elements of type oid, in
+ * binary, after its field length (payload bytes of the elements). */
+static void put_array_header(buf_t *b, size_t payload, uint32_t oid, size_t n)
+{
+    put_be(b, 20 + payload, 4);
+    put_be(b, 1, 4); /* dimensions */
+    put_be(b, 0, 4); /* no NULLs */
+    put_be(b, oid, 4);
+    put_be(b, n, 4);
+    put_be(b, 1, 4); /* lower bound */
+}
+
+#define TEXT_OID 25
+#define FLOAT8_OID 701
+
+/* The terms of the clusters being written, one binary COPY tuple per
+ * cluster (cluster i is terms[start[i] .. start[i + 1]), call n is the
+ * trailer): the weights travel as their 8 bytes, where the text format
+ * printed each with 17 digits (a tenth of the consumer's instructions)
+ * and the server parsed them back. */
 typedef struct {
     const cluster_term_row_t *terms;
     const size_t *start;
-    buf_t names, weights;
+    size_t n;
 } cluster_terms_copy_t;
 
 static void fill_cluster_terms(void *opaque, size_t i, buf_t *b)
 {
     cluster_terms_copy_t *c = opaque;
-    buf_reset(&c->names);
-    buf_reset(&c->weights);
-    buf_append(&c->names, "{", 1);
-    buf_append(&c->weights, "{", 1);
-    for (size_t t = c->start[i]; t < c->start[i + 1]; t++) {
-        if (t > c->start[i]) {
-            buf_append(&c->names, ",", 1);
-            buf_append(&c->weights, ",", 1);
-        }
-        array_literal_item(&c->names, c->terms[t].term);
-        buf_printf(&c->weights, "%.17g", c->terms[t].weight);
+    if (i == 0) {
+        buf_append(b, "PGCOPY\n\377\r\n\0", 11);
+        put_be(b, 0, 4); /* flags */
+        put_be(b, 0, 4); /* header extension */
     }
-    buf_append(&c->names, "}", 1);
-    buf_append(&c->weights, "}", 1);
-    char cid[24];
-    snprintf(cid, sizeof(cid), "%lld", (long long)c->terms[c->start[i]].cluster_id);
-    const char *v[] = {cid, buf_cstr(&c->names), buf_cstr(&c->weights)};
-    if (!v[1] || !v[2]) {
-        b->failed = 1;
+    if (i == c->n) {
+        put_be(b, 0xFFFF, 2);
         return;
     }
-    copy_line(b, v, 3);
+    size_t from = c->start[i], to = c->start[i + 1], names = 0;
+    for (size_t t = from; t < to; t++) names += 4 + strlen(c->terms[t].term);
+    put_be(b, 3, 2);
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)c->terms[from].cluster_id, 8);
+    put_array_header(b, names, TEXT_OID, to - from);
+    for (size_t t = from; t < to; t++) {
+        size_t len = strlen(c->terms[t].term);
+        put_be(b, len, 4);
+        buf_append(b, c->terms[t].term, len);
+    }
+    put_array_header(b, 12 * (to - from), FLOAT8_OID, to - from);
+    for (size_t t = from; t < to; t++) {
+        uint64_t bits;
+        memcpy(&bits, &c->terms[t].weight, sizeof(bits));
+        put_be(b, 8, 4);
+        put_be(b, bits, 8);
+    }
 }
 
 /* Replaces the terms of the clusters in cl->terms (grouped by cluster,
  * heaviest first: cluster_engine_top_terms), inside the caller's
- * transaction. A cluster's terms go as two arrays on one line: the server
- * parses ~300 lines per batch instead of ~20,000 and sorts nothing. */
+ * transaction. A cluster's terms go as two arrays in one tuple: the server
+ * reads ~300 tuples per batch instead of ~20,000 lines and sorts nothing. */
 static int cluster_terms_write(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
 {
     if (!cl || cl->n_terms == 0) return 0;
@@ -516,12 +544,10 @@ static int cluster_terms_write(store_t *s, const store_cluster_ops_t *cl, char *
     for (size_t t = 0; t < cl->n_terms; t++)
         if (t == 0 || cl->terms[t].cluster_id != cl->terms[t - 1].cluster_id) start[n++] = t;
     start[n] = cl->n_terms;
-    cluster_terms_copy_t c = {cl->terms, start, {0}, {0}};
-    int rc = copy_in(s, "COPY cluster_stage (cluster_id, terms, weights) FROM STDIN", n, fill_cluster_terms, &c,
-                     err, errlen);
+    cluster_terms_copy_t c = {cl->terms, start, n};
+    int rc = copy_in(s, "COPY cluster_stage (cluster_id, terms, weights) FROM STDIN (FORMAT binary)", n + 1,
+                     fill_cluster_terms, &c, err, errlen);
     free(start);
-    buf_free(&c.names);
-    buf_free(&c.weights);
     if (rc != 0) return -1;
     const char *p[] = {cl->instance ? cl->instance : ""};
     return exec_ok(s, CLUSTER_TERMS_SET, 1, p, err, errlen);
@@ -594,28 +620,129 @@ static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, int time
     return marked;
 }
 
-/* --reextract: a stored event's extraction, tags and facts are replaced
- * (its cluster stays: clustering is not paid work and is not redone). */
-static int extraction_replace(store_t *s, const store_row_t *r, char *err, size_t errlen)
+/* The COPY lines of an extraction's tags (event_tags) and facts (facts),
+ * appended to tags and facts: each tag once, each fact that has a subject
+ * and a predicate, numbered by its place in the list from 1, with what
+ * schema/extraction.schema.json allows (object and currency text or
+ * NULL, amount a number or NULL). The one place where they are derived
+ * from an extraction: on the client, because the server would parse the
+ * jsonb again for each row. */
+static void extraction_lines(const char *id, const cJSON *x, buf_t *tags, buf_t *facts)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(x, "tags"), *t, *u;
+    if (cJSON_IsArray(list)) {
+        cJSON_ArrayForEach(t, list) {
+            if (!cJSON_IsString(t)) continue;
+            for (u = list->child; u != t && !(cJSON_IsString(u) && strcmp(u->valuestring, t->valuestring) == 0);)
+                u = u->next;
+            if (u != t) continue; /* listed before */
+            const char *v[] = {id, t->valuestring};
+            copy_line(tags, v, 2);
+        }
+    }
+    list = cJSON_GetObjectItemCaseSensitive(x, "facts");
+    int idx = 0;
+    if (cJSON_IsArray(list)) {
+        cJSON_ArrayForEach(t, list) {
+            idx++;
+            const cJSON *subj = cJSON_GetObjectItemCaseSensitive(t, "subject");
+            const cJSON *pred = cJSON_GetObjectItemCaseSensitive(t, "predicate");
+            const cJSON *obj = cJSON_GetObjectItemCaseSensitive(t, "object");
+            const cJSON *amount = cJSON_GetObjectItemCaseSensitive(t, "amount");
+            const cJSON *cur = cJSON_GetObjectItemCaseSensitive(t, "currency");
+            if (!cJSON_IsString(subj) || !cJSON_IsString(pred)) continue;
+            char n[16], a[32];
+            snprintf(n, sizeof(n), "%d", idx);
+            /* %.17g: the double the server would parse from the JSON text */
+            if (cJSON_IsNumber(amount)) snprintf(a, sizeof(a), "%.17g", amount->valuedouble);
+            const char *v[] = {id, n, subj->valuestring, pred->valuestring,
+                               cJSON_IsString(obj) ? obj->valuestring : NULL, cJSON_IsNumber(amount) ? a : NULL,
+                               cJSON_IsString(cur) ? cur->valuestring : NULL};
+            copy_line(facts, v, 7);
+        }
+    }
+}
+
+char *store_extraction_rows(const char *id, const cJSON *x)
+{
+    buf_t tags = {0}, facts = {0};
+    extraction_lines(id, x, &tags, &facts);
+    buf_append(&tags, "", 1);
+    buf_append(&tags, facts.data ? facts.data : "", facts.len);
+    buf_free(&facts);
+    if (!buf_cstr(&tags)) {
+        buf_free(&tags);
+        return NULL;
+    }
+    return tags.data;
+}
+
+/* Appends the prepared lines (opaque, a buf_t) to the COPY buffer. */
+static void fill_prepared(void *opaque, size_t i, buf_t *b)
+{
+    (void)i;
+    const buf_t *lines = opaque;
+    buf_append(b, lines->data, lines->len);
+}
+
+/* The tags and facts of rows[i] for which want(&rows[i]) (inside the
+ * caller's transaction; their old ones deleted first where they had any). */
+static int extractions_write(store_t *s, const store_row_t *rows, size_t n, int (*want)(const store_row_t *),
+                             char *err, size_t errlen)
+{
+    buf_t tags = {0}, facts = {0};
+    for (size_t i = 0; i < n; i++) {
+        const store_row_t *r = &rows[i];
+        if (!want(r)) continue;
+        if (r->extraction_rows) {
+            buf_puts(&tags, r->extraction_rows);
+            buf_puts(&facts, r->extraction_rows + strlen(r->extraction_rows) + 1);
+        } else if (r->extraction_json) {
+            cJSON *x = cJSON_Parse(r->extraction_json);
+            if (x) extraction_lines(r->ev->id, x, &tags, &facts);
+            else tags.failed = 1; /* stored as jsonb already, so it parses: out of memory */
+            cJSON_Delete(x);
+        }
+    }
+    int rc = 0;
+    if (tags.failed || facts.failed) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0 && tags.len)
+        rc = copy_in(s, "COPY event_tags (event_id, tag) FROM STDIN", 1, fill_prepared, &tags, err, errlen);
+    if (rc == 0 && facts.len)
+        rc = copy_in(s, "COPY facts (event_id, idx, subject, predicate, object, amount, currency) FROM STDIN", 1,
+                     fill_prepared, &facts, err, errlen);
+    buf_free(&tags);
+    buf_free(&facts);
+    return rc;
+}
+
+/* --reextract: a stored event's extraction is replaced and its tags and
+ * facts deleted, for extractions_write to write anew (its cluster stays:
+ * clustering is not paid work and is not redone). An event deleted
+ * meanwhile is stored again (*inserted = 1). */
+static int extraction_replace(store_t *s, const store_row_t *r, int *inserted, char *err, size_t errlen)
 {
     const char *p[] = {r->ev->id, r->extraction_json, r->extracted_by, r->extractor_version};
-    return exec_ok(s,
-                   "UPDATE events SET extraction = $2::jsonb, extracted_by = $3, extractor_version = $4 "
-                   "WHERE id = $1",
-                   4, p, err, errlen) != 0 ||
-                   exec_ok(s, "DELETE FROM event_tags WHERE event_id = $1", 1, p, err, errlen) != 0 ||
-                   exec_ok(s, "DELETE FROM facts WHERE event_id = $1", 1, p, err, errlen) != 0 ||
-                   exec_ok(s,
-                           "INSERT INTO event_tags (event_id, tag) SELECT $1, t FROM "
-                           "jsonb_array_elements_text(coalesce($2::jsonb->'tags', '[]')) t ON CONFLICT DO NOTHING",
-                           2, p, err, errlen) != 0 ||
-                   exec_ok(s,
-                           "INSERT INTO facts (event_id, idx, subject, predicate, object, amount, currency) "
-                           "SELECT $1, f.ord, f.v->>'subject', f.v->>'predicate', f.v->>'object', "
-                           "(f.v->>'amount')::double precision, f.v->>'currency' FROM "
-                           "jsonb_array_elements(coalesce($2::jsonb->'facts', '[]')) WITH ORDINALITY f(v, ord) "
-                           "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING",
-                           2, p, err, errlen) != 0
+    PGresult *res = exec_params(s,
+                                "UPDATE events SET extraction = $2::jsonb, extracted_by = $3, extractor_version = $4 "
+                                "WHERE id = $1",
+                                4, p);
+    if (check(s, res, PGRES_COMMAND_OK, err, errlen, 1) != 0) return -1;
+    *inserted = strcmp(PQcmdTuples(res), "0") == 0;
+    PQclear(res);
+    if (*inserted) {
+        const char *v[NCOLS];
+        row_scratch_t sc;
+        row_values(r, &sc, v);
+        int rc = exec_ok(s, INSERT_ONE, NCOLS, v, err, errlen);
+        row_scratch_free(&sc);
+        return rc;
+    }
+    return exec_ok(s, "DELETE FROM event_tags WHERE event_id = $1", 1, p, err, errlen) != 0 ||
+                   exec_ok(s, "DELETE FROM facts WHERE event_id = $1", 1, p, err, errlen) != 0
                ? -1
                : 0;
 }
@@ -744,22 +871,64 @@ out:
     return rc;
 }
 
-/* Sets flag[i] for each row whose event id is in column 0 of r. The ids
- * come back in the rows' order, so the search starts after the last match. */
-static void rows_match(const store_row_t *rows, size_t n, const PGresult *r, unsigned char *flag)
+/* Rows clustered into a cluster merged away since (a retried batch, the
+ * lock held by another instance in between) follow it to its survivor, so
+ * that the batch's counts go to a live cluster. */
+static int rows_follow_merges(store_t *s, store_row_t *rows, size_t n, char *err, size_t errlen)
 {
-    size_t at = 0;
-    for (int t = 0; t < PQntuples(r) && n > 0; t++) {
-        const char *id = PQgetvalue(r, t, 0);
-        for (size_t k = 0; k < n; k++) {
-            size_t i = (at + k) % n;
-            if (!rows[i].rejected && !flag[i] && strcmp(rows[i].ev->id, id) == 0) {
-                flag[i] = 1;
-                at = i + 1;
-                break;
-            }
-        }
+    buf_t *b = &s->copy;
+    buf_reset(b);
+    buf_puts(b, "{");
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].rejected && !rows[i].reextract && rows[i].cluster_id)
+            buf_printf(b, "%s%lld", b->len > 1 ? "," : "", (long long)rows[i].cluster_id);
+    buf_puts(b, "}");
+    if (b->len == 2) return 0;
+    const char *p[] = {buf_cstr(b)};
+    if (!p[0]) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
+    PGresult *r = exec_params(s, "SELECT id, merged_into FROM clusters WHERE id = ANY($1::bigint[]) "
+                                 "AND merged_into IS NOT NULL", 1, p);
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return -1;
+    for (int t = 0; t < PQntuples(r); t++) {
+        int64_t from = strtoll(PQgetvalue(r, t, 0), NULL, 10), into = strtoll(PQgetvalue(r, t, 1), NULL, 10);
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].cluster_id == from) rows[i].cluster_id = into;
+    }
+    PQclear(r);
+    return 0;
+}
+
+
+/* The cluster counts of the rows just stored (docs, times, the label of a
+ * new cluster from their titles, compared as the database sorts text). */
+static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, const char *instance, char *err,
+                                size_t errlen)
+{
+    buf_t *b = &s->copy;
+    buf_reset(b);
+    const char *ids[1];
+    buf_puts(b, "{");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!row_is_new(&rows[i]) || !rows[i].cluster_id) continue;
+        if (k++) buf_puts(b, ",");
+        array_literal_item(b, rows[i].ev->id);
+    }
+    buf_puts(b, "}");
+    if (k == 0) return 0;
+    ids[0] = buf_cstr(b);
+    if (!ids[0]) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *p[] = {instance, ids[0]};
+    return exec_ok(s,
+                   "WITH ins AS (SELECT cluster_id, published_at, title FROM events WHERE id = ANY($2::text[])), "
+                   CLUSTERS_UPSERT_FROM("ins") " SELECT 1",
+                   2, p, err, errlen);
 }
 
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
@@ -778,52 +947,28 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
         goto fail;
     if (live > 0) {
         in_rows = 1;
-        char sql[2048];
-        snprintf(sql, sizeof(sql), "COPY events_stage (%s) FROM STDIN", EVENT_COLUMNS);
-        if (copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0) goto fail;
-        /* A cluster merged away since the rows were clustered (a retried
-         * batch) hands them to its survivor. */
-        if (exec_ok(s,
-                    "WITH moved AS (SELECT id, merged_into FROM clusters WHERE merged_into IS NOT NULL "
-                    "AND id IN (SELECT cluster_id FROM events_stage)) "
-                    "UPDATE events_stage s SET cluster_id = m.merged_into FROM moved m WHERE s.cluster_id = m.id",
-                    0, NULL, err, errlen) != 0)
-            goto fail;
-        /* One statement: only rows that are new (not re-deliveries) bring
-         * their tags, facts and cluster counts, so a re-delivered event is
-         * never counted twice. */
-        snprintf(sql, sizeof(sql),
-                 "WITH ins AS (INSERT INTO events (%s) SELECT %s FROM events_stage "
-                 "ON CONFLICT (id) DO NOTHING RETURNING id, extraction, cluster_id, published_at, title), "
-                 "tags AS (INSERT INTO event_tags (event_id, tag) SELECT ins.id, t FROM ins, "
-                 "jsonb_array_elements_text(coalesce(ins.extraction->'tags', '[]')) t ON CONFLICT DO NOTHING), "
-                 "facts AS (INSERT INTO facts (event_id, idx, subject, predicate, object, amount, currency) "
-                 "SELECT ins.id, f.ord, f.v->>'subject', f.v->>'predicate', f.v->>'object', "
-                 "(f.v->>'amount')::double precision, f.v->>'currency' FROM ins, "
-                 "jsonb_array_elements(coalesce(ins.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord) "
-                 "WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL ON CONFLICT DO NOTHING), "
-                 CLUSTERS_UPSERT_FROM("ins") " "
-                 "SELECT id FROM ins",
-                 EVENT_COLUMNS, EVENT_COLUMNS);
-        const char *p1[] = {cl && cl->instance ? cl->instance : ""};
-        PGresult *r = exec_params(s, sql, 1, p1);
-        if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto fail;
-        unsigned char *ins = calloc(nrows, 1);
-        if (!ins) {
-            PQclear(r);
-            snprintf(err, errlen, "out of memory");
+        /* The caller looked every new row up under the clustering lock this
+         * session holds (store.h), so they go straight into events. A row
+         * another writer stored all the same (one that writes without the
+         * lock) fails the COPY with a unique violation: transient, and the
+         * caller looks the rows up again before the retry. */
+        char sql[512];
+        snprintf(sql, sizeof(sql), "COPY events (%s) FROM STDIN", EVENT_COLUMNS);
+        const char *instance = cl && cl->instance ? cl->instance : "";
+        if (rows_follow_merges(s, rows, nrows, err, errlen) != 0 ||
+            copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0) {
+            if (strcmp(s->sqlstate, "23505") == 0) in_rows = 0;
             goto fail;
         }
-        rows_match(rows, nrows, r, ins);
-        PQclear(r);
-        for (size_t i = 0; i < nrows; i++) rows[i].inserted = ins[i];
-        free(ins);
-        in_rows = 0;
-    }
-    for (size_t i = 0; i < nrows; i++) {
-        if (!rows[i].reextract || rows[i].rejected || rows[i].inserted) continue;
-        in_rows = 1;
-        if (extraction_replace(s, &rows[i], err, errlen) != 0) goto fail;
+        for (size_t i = 0; i < nrows; i++) {
+            rows[i].inserted = row_is_new(&rows[i]);
+            if (rows[i].reextract && !rows[i].rejected &&
+                extraction_replace(s, &rows[i], &rows[i].inserted, err, errlen) != 0)
+                goto fail;
+        }
+        if (extractions_write(s, rows, nrows, row_has_extraction, err, errlen) != 0 ||
+            cluster_counts_write(s, rows, nrows, instance, err, errlen) != 0)
+            goto fail;
         in_rows = 0;
     }
     for (size_t i = 0; i < ndead; i++) {
@@ -1605,8 +1750,11 @@ store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
                                const store_cluster_ops_t *cl, char *err, size_t errlen)
 {
     if (in_rebuild(s, err, errlen) != 0) return STORE_TRANSIENT;
-    for (size_t i = 0; i < n; i++)
-        if (extraction_replace(s, &rows[i], err, errlen) != 0) goto fail;
+    for (size_t i = 0; i < n; i++) {
+        int inserted;
+        if (extraction_replace(s, &rows[i], &inserted, err, errlen) != 0) goto fail;
+    }
+    if (extractions_write(s, rows, n, row_has_extraction, err, errlen) != 0) goto fail;
     /* copy_in's fill callbacks take a mutable opaque; they only read. */
     store_row_t *rw = (store_row_t *)rows;
     const char *p[] = {cl && cl->instance ? cl->instance : ""};

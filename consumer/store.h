@@ -11,6 +11,7 @@
 #ifndef SHOAL_STORE_H
 #define SHOAL_STORE_H
 
+#include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@ typedef struct {
     int32_t partition;
     int64_t offset;
     const char *extraction_json;   /* NULL: none */
+    const char *extraction_rows;   /* store_extraction_rows() of it; NULL: derived from extraction_json */
     const char *extracted_by;
     const char *extractor_version;
     int64_t cluster_id;            /* 0: none */
@@ -105,17 +107,27 @@ store_rc_t store_offsets_load(store_t *s, const char *group, store_offset_t *off
 store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset_t *offs, size_t n,
                                char *err, size_t errlen);
 
-/* One transaction (the one store_cluster_lock() began, if any): upsert the
- * rows keyed by event id (a cluster id merged away meanwhile is replaced by
- * its survivor), add the new rows to their clusters' counts and times,
- * apply cl's merges and terms, record the dead letters, advance each
- * partition's next offset (never backwards), commit. On a data error confined to rows, marks
- * them (rejected=1), rolls back and returns STORE_REJECTED: the caller
- * dead-letters them and calls again without them. Any failure rolls back. */
+/* One transaction (the one store_cluster_lock() began, if any): insert the
+ * new rows (a cluster id merged away meanwhile is replaced by its survivor),
+ * replace the extraction of the reextract ones, write their tags and facts,
+ * add the new rows to their clusters' counts and times, apply cl's merges
+ * and terms, record the dead letters, advance each partition's next offset
+ * (never backwards), commit. The new rows must not be stored yet: the
+ * caller looked them up while holding the clustering lock, which every
+ * writer of events holds. A row stored all the same fails the batch
+ * (STORE_TRANSIENT, nothing written). On a data error confined to rows,
+ * marks them (rejected=1), rolls back and returns STORE_REJECTED: the
+ * caller dead-letters them and calls again without them. Any failure rolls
+ * back. */
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
                               size_t errlen);
+
+/* The rows an extraction x (of event id) adds to event_tags and facts, in
+ * the form store_row_t.extraction_rows takes (caller frees; NULL when out
+ * of memory): derived on the caller's thread, where x is parsed already. */
+char *store_extraction_rows(const char *id, const cJSON *x);
 
 /* Which of these event ids are already stored: known[i] = 1 or 0. Lets a
  * re-delivered or replayed event skip extraction and clustering (and any paid

@@ -118,6 +118,10 @@ reqs=$(fake_llm_stat requests)
 [ "$(psql_q "SELECT count(*) FROM events WHERE extracted_by = 'builtin'")" = $((n_events - 1)) ] &&
   pass "--reextract: built-in extractions stay built-in (no LLM call for them)" || fail "reextract builtin" "changed"
 
+set -- $(derived_rows_check)
+[ "$1" = 0 ] && [ "$2" -gt 0 ] && [ "$3" -gt 0 ] && pass "after the rebuilds, tags and facts as the extractions say" ||
+  fail "derived rows" "$1 rows differ ($2 tags, $3 facts)"
+
 # A failure midway rolls everything back: the database refuses new clusters.
 before=$(derived)
 psql -X -q -d shoal <<'SQL'

@@ -8,6 +8,7 @@
 #   mock_start ARGS...    shoal-mock-kafka; sets $BOOTSTRAP; mock_cmd "broker down 1"
 #   psql_q SQL            one value from the database
 #   pg_reject_poison_rows    PostgreSQL rejects rows titled POISON-ROW
+#   derived_rows_check    tags and facts against the stored extractions
 #   wait_rows_above N S [PID]  until events has more than N rows (S seconds)
 #   rand_below N / rand_sleep MS  random numbers and delays for fault injection
 #   pass NAME / fail NAME MSG / check NAME COND-COMMAND...
@@ -87,6 +88,26 @@ pg_restart_immediate() {
 
 psql_q() { psql -X -q -t -A -d shoal -c "$1"; }
 
+# "MISMATCHES TAGS FACTS": the event_tags and facts rows that differ from
+# what the stored extractions say, read by SQL here (each tag once; each fact
+# with a subject and a predicate, numbered from 1), against the rows the
+# consumer derived from them; then how many rows each table has.
+derived_rows_check() {
+  psql_q "WITH wt AS (SELECT DISTINCT e.id, t FROM events e,
+      jsonb_array_elements_text(coalesce(e.extraction->'tags', '[]')) t),
+    ht AS (SELECT event_id, tag FROM event_tags),
+    wf AS (SELECT e.id, f.ord::int, f.v->>'subject', f.v->>'predicate', f.v->>'object',
+      (f.v->>'amount')::double precision, f.v->>'currency' FROM events e,
+      jsonb_array_elements(coalesce(e.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord)
+      WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL),
+    hf AS (SELECT event_id, idx, subject, predicate, object, amount, currency FROM facts)
+    SELECT (SELECT count(*) FROM ((SELECT * FROM wt EXCEPT ALL SELECT * FROM ht)
+             UNION ALL (SELECT * FROM ht EXCEPT ALL SELECT * FROM wt)) x)
+         + (SELECT count(*) FROM ((SELECT * FROM wf EXCEPT ALL SELECT * FROM hf)
+             UNION ALL (SELECT * FROM hf EXCEPT ALL SELECT * FROM wf)) y)
+      || ' ' || (SELECT count(*) FROM event_tags) || ' ' || (SELECT count(*) FROM facts)"
+}
+
 # After migrate: PostgreSQL rejects (SQLSTATE 23514) every row whose title
 # contains POISON-ROW, a constraint the validator cannot know about, as a
 # real deployment's would be.
@@ -104,8 +125,8 @@ SQL
 }
 
 # The corpus tests' setup: a throwaway PostgreSQL, and a mock cluster with
-# topic events (3 partitions) and its dead-letter topic events.dlq.
-events_start() { pg_start && mock_start --brokers 1 --topic events:3 --topic events.dlq:1; }
+# topic events (3 partitions, or $1) and its dead-letter topic events.dlq.
+events_start() { pg_start && mock_start --brokers 1 --topic "events:${1:-3}" --topic events.dlq:1; }
 
 # consume_corpus FILE...: the files produced to events, then consumed with
 # --drain into PostgreSQL; a PASS or FAIL line for each step.
