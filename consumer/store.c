@@ -489,7 +489,7 @@ static void put_array_header(buf_t *b, size_t payload, uint32_t oid, size_t n)
 /* The terms of the clusters being written, one binary COPY tuple per
  * cluster (cluster i is terms[start[i] .. start[i + 1]), call n is the
  * trailer): the weights travel as their 8 bytes, where the text format
- * printed each with 17 digits (a tenth of the consumer's instructions)
+ * printed each with 17 digits (13 % of the consumer's instructions)
  * and the server parsed them back. */
 typedef struct {
     const cluster_term_row_t *terms;
@@ -787,6 +787,16 @@ static void merge_ids_literal(buf_t *b, const int64_t *ids, size_t n)
     buf_puts(b, "}");
 }
 
+/* Which of the clusters in ids (a bigint[] literal) were merged away, and
+ * into which: rows of (id, merged_into), or NULL with err. */
+static PGresult *clusters_merged_away(store_t *s, const char *ids, char *err, size_t errlen)
+{
+    const char *p[] = {ids};
+    PGresult *r = exec_params(s, "SELECT id, merged_into FROM clusters WHERE id = ANY($1::bigint[]) "
+                                 "AND merged_into IS NOT NULL", 1, p);
+    return check(s, r, PGRES_TUPLES_OK, err, errlen, 1) == 0 ? r : NULL;
+}
+
 /* Applies the engine's merges, inside the caller's transaction (under the
  * clustering lock), in one statement: the chains are resolved here, with
  * what the store says was merged away meanwhile, so each absorbed cluster
@@ -811,10 +821,8 @@ static int cluster_merges_apply(store_t *s, const store_cluster_ops_t *cl, char 
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    const char *q[] = {buf_cstr(&src)};
-    PGresult *r = exec_params(s, "SELECT id, merged_into FROM clusters WHERE id = ANY($1::bigint[]) "
-                                 "AND merged_into IS NOT NULL", 1, q);
-    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) goto out;
+    PGresult *r = clusters_merged_away(s, buf_cstr(&src), err, errlen);
+    if (!r) goto out;
     for (int t = 0; t < PQntuples(r); t++) {
         size_t i = merge_find(&m, strtoll(PQgetvalue(r, t, 0), NULL, 10));
         m.parent[i] = strtoll(PQgetvalue(r, t, 1), NULL, 10);
@@ -884,14 +892,13 @@ static int rows_follow_merges(store_t *s, store_row_t *rows, size_t n, char *err
             buf_printf(b, "%s%lld", b->len > 1 ? "," : "", (long long)rows[i].cluster_id);
     buf_puts(b, "}");
     if (b->len == 2) return 0;
-    const char *p[] = {buf_cstr(b)};
-    if (!p[0]) {
+    const char *ids = buf_cstr(b);
+    if (!ids) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGresult *r = exec_params(s, "SELECT id, merged_into FROM clusters WHERE id = ANY($1::bigint[]) "
-                                 "AND merged_into IS NOT NULL", 1, p);
-    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return -1;
+    PGresult *r = clusters_merged_away(s, ids, err, errlen);
+    if (!r) return -1;
     for (int t = 0; t < PQntuples(r); t++) {
         int64_t from = strtoll(PQgetvalue(r, t, 0), NULL, 10), into = strtoll(PQgetvalue(r, t, 1), NULL, 10);
         for (size_t i = 0; i < n; i++)
@@ -901,7 +908,6 @@ static int rows_follow_merges(store_t *s, store_row_t *rows, size_t n, char *err
     return 0;
 }
 
-
 /* The cluster counts of the rows just stored (docs, times, the label of a
  * new cluster from their titles, compared as the database sorts text). */
 static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, const char *instance, char *err,
@@ -909,7 +915,6 @@ static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, c
 {
     buf_t *b = &s->copy;
     buf_reset(b);
-    const char *ids[1];
     buf_puts(b, "{");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -919,12 +924,11 @@ static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, c
     }
     buf_puts(b, "}");
     if (k == 0) return 0;
-    ids[0] = buf_cstr(b);
-    if (!ids[0]) {
+    const char *p[] = {instance, buf_cstr(b)};
+    if (!p[1]) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    const char *p[] = {instance, ids[0]};
     return exec_ok(s,
                    "WITH ins AS (SELECT cluster_id, published_at, title FROM events WHERE id = ANY($2::text[])), "
                    CLUSTERS_UPSERT_FROM("ins") " SELECT 1",
