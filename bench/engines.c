@@ -148,7 +148,7 @@ static int cluster_one(const extractor_t *x, cluster_engine_t *e, const generato
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
         if (cJSON_IsString(name) && nn < 64) names[nn++] = name->valuestring;
     }
-    cluster_doc_t doc = {ev.id, ev.title, ev.text, ev.lang, names, nn, ev.published_at_us};
+    cluster_doc_t doc = {ev.id, ev.title, ev.text, ev.lang, names, nn, ev.published_at_us, NULL};
     cluster_result_t res;
     double t0 = clock_monotonic_s();
     int rc = cluster_engine_add(e, &doc, &res, err, sizeof(err));

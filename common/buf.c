@@ -91,7 +91,32 @@ static const char *html_escape(char c)
     }
 }
 
+/* JSON string escapes: the two that must be, short forms where JSON has
+ * them, \u00XX for the other control characters; NULL for bytes that go as
+ * they are. A table, as strcspn builds its own for every call. */
+static const char *const json_escapes[256] = {
+    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+    "\\b",     "\\t",     "\\n",     "\\u000b", "\\f",     "\\r",     "\\u000e", "\\u000f",
+    "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+    "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+    ['"'] = "\\\"", ['\\'] = "\\\\"};
+
 void buf_copy_field(buf_t *b, const char *s) { append_escaped(b, s, "\\\t\n\r", copy_escape); }
+
+void buf_json_string(buf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (buf_reserve(b, n * 6 + 2) != 0) return; /* each byte escaped at most as \u00XX */
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const char *e = json_escapes[*p];
+        if (!e) *o++ = (char)*p;
+        else o = stpcpy(o, e);
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+}
 
 void buf_html(buf_t *b, const char *s) { append_escaped(b, s, "&<>\"'", html_escape); }
 

@@ -19,6 +19,9 @@ void buf_puts(buf_t *b, const char *s);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s escaped for PostgreSQL COPY text format (\\, \t, \n, \r). */
 void buf_copy_field(buf_t *b, const char *s);
+/* Appends s as a JSON string: quoted, with " \\ and control characters
+ * escaped; other bytes (UTF-8 included) as they are. */
+void buf_json_string(buf_t *b, const char *s);
 /* Appends s escaped for HTML text and quoted attribute values (& < > " '). */
 void buf_html(buf_t *b, const char *s);
 /* NUL-terminates without counting the NUL in len; returns data or NULL on failure. */

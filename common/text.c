@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- UTF-8 ------------------------------------------------------------ */
@@ -375,6 +376,56 @@ size_t text_normalize(const char *s, size_t len, char *out, size_t outlen)
     }
     out[o] = '\0';
     return o;
+}
+
+/* ---- One pass, two readers ------------------------------------------- */
+
+void text_words_reset(text_words_t *ws, const char *text)
+{
+    ws->text = text;
+    ws->complete = 1;
+    ws->n = 0;
+    buf_reset(&ws->norms);
+}
+
+void text_words_push(text_words_t *ws, const text_token_t *tok, const char *norm, size_t nlen, int stop)
+{
+    if (ws->n >= ws->max || !ws->complete) return;
+    if (ws->n == ws->cap) {
+        size_t cap = ws->cap ? ws->cap * 2 : 256;
+        text_word_t *w = realloc(ws->w, cap * sizeof(*w));
+        if (!w) {
+            ws->complete = 0;
+            return;
+        }
+        ws->w = w;
+        ws->cap = cap;
+    }
+    if (nlen > UINT16_MAX || ws->norms.len > UINT32_MAX) {
+        ws->complete = 0;
+        return;
+    }
+    text_word_t *w = &ws->w[ws->n];
+    w->tok = *tok;
+    w->norm = (uint32_t)ws->norms.len;
+    w->nlen = (uint16_t)nlen;
+    w->stop = stop != 0;
+    buf_append(&ws->norms, norm, nlen + 1);
+    if (ws->norms.failed) ws->complete = 0;
+    else ws->n++;
+}
+
+void text_words_cut(text_words_t *ws)
+{
+    if (ws->n < ws->max) ws->complete = 0;
+}
+
+void text_words_free(text_words_t *ws)
+{
+    free(ws->w);
+    buf_free(&ws->norms);
+    ws->w = NULL;
+    ws->n = ws->cap = 0;
 }
 
 /* ---- Stopwords -------------------------------------------------------- */

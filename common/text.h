@@ -1,11 +1,15 @@
 /* text: UTF-8 word tokenisation, normalisation and stopwords, shared by
  * extraction and clustering (one tokenizer, so both see the same words).
  *
- * Nothing here allocates; tokens point into the caller's text. */
+ * Nothing here allocates but text_words_t; tokens point into the caller's
+ * text. */
 #ifndef SHOAL_TEXT_H
 #define SHOAL_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
 
 enum {
     TOKEN_CAPITALIZED = 1 << 0, /* first letter upper case ("Anthropic") */
@@ -45,5 +49,37 @@ int text_is_stopword(const char *norm, size_t len, const char *lang);
  * Languages sharing a list return the same pointers, so comparing
  * text_stopword(a, 0) with text_stopword(b, 0) tells whether a and b do. */
 const char *text_stopword(const char *lang, size_t i);
+
+/* ---- One tokenizer pass for two readers --------------------------------
+ * The extractor tokenises and normalises a field anyway; it records the
+ * first `max` tokens here, and clustering reads them instead of going over
+ * the text again (that second pass was a tenth of the consumer's
+ * instructions). The owner sets max, reuses the struct from document to
+ * document, and frees it with text_words_free(). */
+typedef struct {
+    text_token_t tok;
+    uint32_t norm;    /* offset of its text_normalize() form in norms, NUL-terminated */
+    uint16_t nlen;    /* that form's length */
+    uint8_t stop;     /* a stopword of the document's language */
+} text_word_t;
+
+typedef struct {
+    size_t max;       /* tokens to record, set by the owner */
+    const char *text; /* the field the tokens are from */
+    int complete;     /* 1: the first min(max, all) tokens of the whole text */
+    text_word_t *w;
+    size_t n, cap;
+    buf_t norms;
+} text_words_t;
+
+/* Starts recording the tokens of text; complete until text_words_cut(). */
+void text_words_reset(text_words_t *ws, const char *text);
+/* Records a token and its normalised form (norm, nlen) when fewer than max
+ * are recorded; out of memory leaves the list incomplete. */
+void text_words_push(text_words_t *ws, const text_token_t *tok, const char *norm, size_t nlen, int stop);
+/* The reader tokenised less than the whole text (a scan limit): the list is
+ * incomplete unless it already holds max tokens. */
+void text_words_cut(text_words_t *ws);
+void text_words_free(text_words_t *ws);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "event.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -108,6 +109,7 @@ struct batch {
     size_t *llm_idx;
     cJSON **llm_out;
     size_t scratch_cap;
+    text_words_t tokens[2]; /* the extractor's tokens of the event in hand */
     /* Writer-side scratch. */
     store_row_t *rows;
     store_dead_t *dead;
@@ -143,6 +145,7 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err,
     b->kafka_timeout_ms = config_int(cfg, "kafka.timeout.ms");
     b->reextract = config_bool(cfg, "extract.reextract");
     b->cluster_cache_max = config_int(cfg, "cluster.cache.max");
+    b->tokens[0].max = b->tokens[1].max = cluster_engine_config(b->st.clusters)->max_body_tokens;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     if (!b->group || (*dt && !b->dlq_topic)) {
@@ -162,7 +165,7 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err,
 
 static void item_clear(item_t *it)
 {
-    cJSON_free(it->extraction_json);
+    free(it->extraction_json);
     free(it->extracted_meta);
     free(it->extraction_rows);
     it->extracted_meta = NULL;
@@ -237,6 +240,8 @@ void batch_destroy(batch_t *b)
     free(b->llm_in);
     free(b->llm_idx);
     free(b->llm_out);
+    text_words_free(&b->tokens[0]);
+    text_words_free(&b->tokens[1]);
     free(b->offs);
     free(b->out.topics);
     free(b->out.partitions);
@@ -540,7 +545,7 @@ static int item_set_extraction(item_t *it, cJSON *x)
                                           cJSON_IsString(ver) ? ver->valuestring : EXTRACTOR_BUILTIN_VERSION};
     size_t n = 2 + extraction_entity_names(x, strs + 2, ENTITIES_MAX), len = 0;
     for (size_t i = 0; i < n; i++) len += strlen(strs[i]) + 1;
-    char *json = cJSON_PrintUnformatted(x), *meta = malloc(len + 1);
+    char *json = json_print_alloc(x), *meta = malloc(len + 1);
     /* Without it (out of memory) the store derives them from the JSON. */
     char *rows = store_extraction_rows(it->ev.id, x);
     if (json && meta) {
@@ -549,7 +554,7 @@ static int item_set_extraction(item_t *it, cJSON *x)
     }
     cJSON_Delete(x);
     if (!json || !meta) {
-        cJSON_free(json);
+        free(json);
         free(meta);
         free(rows);
         return -1;
@@ -614,6 +619,31 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     return 0;
 }
 
+static int item_needs_cluster(const item_t *it)
+{
+    return it->state == ITEM_OK && !it->cluster_id && !it->reextract;
+}
+
+/* What clustering reads of an item; names has room for ENTITIES_MAX. */
+static cluster_doc_t item_cluster_doc(const item_t *it, const char **names)
+{
+    const char *p = it->extractor_version;
+    for (size_t k = 0; k < it->n_entities; k++) names[k] = p = p + strlen(p) + 1;
+    return (cluster_doc_t){it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, it->n_entities,
+                           it->ev.published_at_us, NULL};
+}
+
+/* An item's words to cluster, from the extractor's tokens of it when given
+ * (tokens: NULL, or what extractor_run_words recorded for this item). */
+static void item_build_words(batch_t *b, item_t *it, const text_words_t *tokens)
+{
+    if (it->has_words || !item_needs_cluster(it)) return;
+    const char *names[ENTITIES_MAX];
+    cluster_doc_t doc = item_cluster_doc(it, names);
+    doc.tokens = tokens;
+    it->has_words = cluster_words_build(cluster_engine_config(b->st.clusters), &doc, &it->words) == 0;
+}
+
 /* Stage extract: the LLM when configured, the built-in extractor for every
  * event still without an extraction (the default, and the fallback for any
  * LLM failure: the event is fine, the LLM failed). Once per event, kept
@@ -627,13 +657,14 @@ static int stage_extract(batch_t *b, char *err, size_t errlen)
         if (it->state != ITEM_OK || it->extraction_json) continue;
         extract_input_t in = item_input(it);
         char e[256];
-        cJSON *x = extractor_run(b->st.extractor, &in, e, sizeof(e));
+        cJSON *x = extractor_run_words(b->st.extractor, &in, b->tokens, e, sizeof(e));
         if (!x || item_set_extraction(it, x) != 0) {
             if (!x) mark_dead(it, "extract_failed", "extract", e);
             else mark_dead(it, "extract_failed", "extract", "out of memory");
             continue;
         }
         if (b->st.llm) b->stats.llm_fallbacks++;
+        item_build_words(b, it, b->tokens);
     }
     return 0;
 }
@@ -673,39 +704,19 @@ int batch_clusters_sync(batch_t *b, size_t *read, char *err, size_t errlen)
     return clusters_sync(b, b->st.store, read, err, errlen);
 }
 
-static int item_needs_cluster(const item_t *it)
-{
-    return it->state == ITEM_OK && !it->cluster_id && !it->reextract;
-}
-
 /* A row for the writer to look up under its hold (stage_skip_stored). */
 static int item_needs_lookup(const batch_t *b, const item_t *it)
 {
     return it->state == ITEM_OK && !it->reextract && (!b->hold || it->lookup_hold != b->hold);
 }
 
-/* What clustering reads of an item; names has room for ENTITIES_MAX. */
-static cluster_doc_t item_cluster_doc(const item_t *it, const char **names)
-{
-    const char *p = it->extractor_version;
-    for (size_t k = 0; k < it->n_entities; k++) names[k] = p = p + strlen(p) + 1;
-    return (cluster_doc_t){it->ev.id, it->ev.title, it->ev.text, it->ev.lang, names, it->n_entities,
-                           it->ev.published_at_us};
-}
-
 /* The words of the batch's events to cluster, on the caller's thread: the
- * writer, which clusters under the lock, then only looks them up. An item
+ * writer, which clusters under the lock, then only looks them up. The
+ * built-in extractor's events have theirs already (stage_extract); an item
  * without them (out of memory) is tokenised by the writer. */
 static void stage_words(batch_t *b)
 {
-    const cluster_config_t *cfg = cluster_engine_config(b->st.clusters);
-    for (size_t i = 0; i < b->cur.n; i++) {
-        item_t *it = &b->cur.items[i];
-        if (it->has_words || !item_needs_cluster(it)) continue;
-        const char *names[ENTITIES_MAX];
-        cluster_doc_t doc = item_cluster_doc(it, names);
-        it->has_words = cluster_words_build(cfg, &doc, &it->words) == 0;
-    }
+    for (size_t i = 0; i < b->cur.n; i++) item_build_words(b, &b->cur.items[i], NULL);
 }
 
 /* Stage cluster: each event joins or founds a story cluster, batch after

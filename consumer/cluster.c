@@ -881,32 +881,71 @@ static void words_push(cluster_words_t *w, int field, const char *s, size_t n)
     if (n) buf_append(&w->occ, s, n);
 }
 
-/* Words of s (up to max tokens) as unigram occurrences in field uni, and
- * adjacent content-word pairs (no stopword or punctuation between) in bi. */
+/* Where add_word is within a field. */
+typedef struct {
+    size_t nprev;         /* length of the last word pushed, 0 after a skipped token */
+    const char *prev_end; /* end of the previous token */
+} field_pos_t;
+
+/* One token of a field, normalised to w (n bytes, NUL-terminated, room for
+ * WORD_MAX): a unigram occurrence in field uni, and with the word before it
+ * an adjacent content-word pair (no stopword or punctuation between) in bi. */
+static void add_word(const cluster_config_t *cfg, cluster_words_t *wo, field_pos_t *pos, const text_token_t *tok,
+                     char *w, size_t n, int stop, int uni, int bi)
+{
+    int adjacent = pos->prev_end && pos->nprev && only_spaces(pos->prev_end, tok->start);
+    pos->prev_end = tok->start + tok->len;
+    if (n == 0 || n >= WORD_MAX - 1 || stop || (n == 1 && !(tok->flags & TOKEN_NUMERIC))) {
+        pos->nprev = 0;
+        return;
+    }
+    n = stem(w, n);
+    words_push(wo, uni, w, n);
+    /* The pair is the two words before it: stored by reference. */
+    if (adjacent && cfg->bigram_weight > 0) words_push(wo, bi, NULL, 0);
+    pos->nprev = n;
+}
+
+/* The words of s (up to max tokens), tokenised here. */
 static void add_text(const cluster_config_t *cfg, cluster_words_t *wo, const char *s, size_t max, int uni,
                      int bi, const char *lang)
 {
     text_iter_t it;
     text_token_t tok;
     char w[WORD_MAX];
-    size_t nprev = 0, ntok = 0;
-    const char *prev_end = NULL;
+    field_pos_t pos = {0, NULL};
+    size_t ntok = 0;
     text_iter_init(&it, s, strlen(s));
     while (ntok++ < max && text_iter_next(&it, &tok)) {
         size_t n = text_normalize(tok.start, tok.len, w, sizeof(w));
-        int adjacent = prev_end && nprev && only_spaces(prev_end, tok.start);
-        prev_end = tok.start + tok.len;
-        if (n == 0 || n >= sizeof(w) - 1 || text_is_stopword(w, n, lang) ||
-            (n == 1 && !(tok.flags & TOKEN_NUMERIC))) {
-            nprev = 0;
-            continue;
-        }
-        n = stem(w, n);
-        words_push(wo, uni, w, n);
-        /* The pair is the two words before it: stored by reference. */
-        if (adjacent && cfg->bigram_weight > 0) words_push(wo, bi, NULL, 0);
-        nprev = n;
+        add_word(cfg, wo, &pos, &tok, w, n, n < sizeof(w) - 1 && text_is_stopword(w, n, lang), uni, bi);
     }
+}
+
+/* The same from the extractor's tokens. A form too long for w is
+ * normalised again into w, where it is cut the way add_text cuts it. */
+static void add_tokens(const cluster_config_t *cfg, cluster_words_t *wo, const text_words_t *ws, size_t max,
+                       int uni, int bi, const char *lang)
+{
+    char w[WORD_MAX];
+    field_pos_t pos = {0, NULL};
+    for (size_t i = 0; i < ws->n && i < max; i++) {
+        const text_word_t *t = &ws->w[i];
+        size_t n = t->nlen;
+        int stop = t->stop;
+        if (n < sizeof(w)) memcpy(w, ws->norms.data + t->norm, n + 1);
+        else {
+            n = text_normalize(t->tok.start, t->tok.len, w, sizeof(w));
+            stop = n < sizeof(w) - 1 && text_is_stopword(w, n, lang);
+        }
+        add_word(cfg, wo, &pos, &t->tok, w, n, stop, uni, bi);
+    }
+}
+
+/* Whether a field's recorded tokens stand for tokenising s (see cluster_doc_t). */
+static int tokens_usable(const text_words_t *ws, const char *s, size_t max)
+{
+    return ws->text == s && ws->complete && (ws->n < ws->max || ws->max >= max);
 }
 
 /* "e:" + the entity's normalised words joined by spaces; skipped if empty
@@ -936,8 +975,14 @@ int cluster_words_build(const cluster_config_t *cfg, const cluster_doc_t *d, clu
     const char *lang = d->lang ? d->lang : "en";
     buf_reset(&w->occ);
     w->occ.failed = 0;
-    if (d->title) add_text(cfg, w, d->title, cfg->max_body_tokens, F_TITLE, F_TITLE_BI, lang);
-    if (d->text) add_text(cfg, w, d->text, cfg->max_body_tokens, F_BODY, F_BODY_BI, lang);
+    const char *field[2] = {d->title, d->text};
+    static const int uni[2] = {F_TITLE, F_BODY}, bi[2] = {F_TITLE_BI, F_BODY_BI};
+    for (int f = 0; f < 2; f++) {
+        if (!field[f]) continue;
+        if (d->tokens && tokens_usable(&d->tokens[f], field[f], cfg->max_body_tokens))
+            add_tokens(cfg, w, &d->tokens[f], cfg->max_body_tokens, uni[f], bi[f], lang);
+        else add_text(cfg, w, field[f], cfg->max_body_tokens, uni[f], bi[f], lang);
+    }
     for (size_t i = 0; i < d->n_entities; i++)
         if (d->entities[i]) add_entity(w, d->entities[i]);
     return w->occ.failed ? -1 : 0;

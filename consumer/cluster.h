@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "text.h"
 
 #define CLUSTER_TIME_NONE INT64_MIN /* same value as EVENT_TIME_NONE */
 
@@ -107,6 +108,10 @@ typedef struct {
     const char *const *entities;   /* names from the extractor, may be NULL */
     size_t n_entities;
     int64_t published_us;          /* CLUSTER_TIME_NONE when unknown */
+    /* The extractor's tokens of title and text (extractor_run_words), or
+     * NULL; a list is used when it is of this title or text, complete and
+     * at least cluster.max_body_tokens long or all of it. */
+    const text_words_t *tokens;
 } cluster_doc_t;
 
 /* An event's words as clustering reads them, in order: tokens normalised,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "json.h"
 #include "log.h"
 #include "signals.h"
 #include "trend_update.h"
@@ -38,7 +39,7 @@ static void slots_clear(slot_t *sl, size_t n)
         cJSON_Delete(sl[i].repo);
         cJSON_Delete(sl[i].tags);
         cJSON_Delete(sl[i].extraction);
-        cJSON_free(sl[i].extraction_json);
+        free(sl[i].extraction_json);
         memset(&sl[i], 0, sizeof(sl[i]));
     }
 }
@@ -121,13 +122,13 @@ static int rebuild_page(rebuild_t *r, const store_stored_event_t *evs, size_t n,
     for (size_t i = 0; i < n; i++) {
         const store_stored_event_t *e = &evs[i];
         slot_t *sl = &r->slots[i];
-        sl->extraction_json = cJSON_PrintUnformatted(sl->extraction);
+        sl->extraction_json = json_print_alloc(sl->extraction);
         if (!sl->extraction_json) goto oom;
         const cJSON *by = cJSON_GetObjectItemCaseSensitive(sl->extraction, "extracted_by");
         const cJSON *ver = cJSON_GetObjectItemCaseSensitive(sl->extraction, "extractor_version");
         const char *names[64];
         size_t nn = extraction_entity_names(sl->extraction, names, 64);
-        cluster_doc_t doc = {e->id, e->title, e->body, e->lang, names, nn, e->published_us};
+        cluster_doc_t doc = {e->id, e->title, e->body, e->lang, names, nn, e->published_us, NULL};
         cluster_result_t res;
         if (cluster_engine_add(r->engine, &doc, &res, err, errlen) != 0) goto out;
         r->st->clusters += res.created ? 1 : 0;

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "fault.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "embedded.h"
@@ -368,8 +369,8 @@ static void row_values(const store_row_t *r, row_scratch_t *sc, const char *vals
     snprintf(sc->off, sizeof(sc->off), "%lld", (long long)r->offset);
     snprintf(sc->cluster, sizeof(sc->cluster), "%lld", (long long)r->cluster_id);
     snprintf(sc->seq, sizeof(sc->seq), "%d", r->cluster_seq);
-    sc->repo = ev->repo ? cJSON_PrintUnformatted(ev->repo) : NULL;
-    sc->tags = ev->tags ? cJSON_PrintUnformatted(ev->tags) : NULL;
+    sc->repo = ev->repo ? json_print_alloc(ev->repo) : NULL;
+    sc->tags = ev->tags ? json_print_alloc(ev->tags) : NULL;
     const char *v[NCOLS] = {
         ev->id, ev->kind == EVENT_REPO ? "repo_event" : "article", ev->source, ev->url,
         ev->title, ev->text, sc->pub[0] ? sc->pub : NULL, sc->crawled[0] ? sc->crawled : NULL,
@@ -381,8 +382,8 @@ static void row_values(const store_row_t *r, row_scratch_t *sc, const char *vals
 
 static void row_scratch_free(row_scratch_t *sc)
 {
-    cJSON_free(sc->repo);
-    cJSON_free(sc->tags);
+    free(sc->repo);
+    free(sc->tags);
 }
 
 /* Appends one COPY text-format line. */

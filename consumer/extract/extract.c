@@ -165,7 +165,9 @@ static int shape_flags(const char *s, size_t n, int flags)
 /* How stopwords are found for the doc's language. */
 enum { STOP_NONE, STOP_CACHED, STOP_CALL };
 
-static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode)
+/* Tokens of f into its ex_tok_t array, and when words is given, each token
+ * with its normalised form for clustering (text_words_t). */
+static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode, text_words_t *words)
 {
     if (scan_spans(f) < 0) return -1;
     size_t cap = f->len / 4 + 16;
@@ -185,6 +187,12 @@ static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode)
         if ((t.flags & TOKEN_SENT_START) && any) sent++;
         any = 1;
         while (k < f->nspan && f->span[k].end <= ts) k++;
+        char norm[EX_WORD_MAX * 2 + 1];
+        size_t nl = 0;
+        int in_span = k < f->nspan && f->span[k].start <= ts;
+        if (words || !in_span) nl = text_normalize(t.start, t.len, norm, sizeof norm);
+        /* An amount's words are not looked up below: their stopword test is here. */
+        if (words && in_span) text_words_push(words, &t, norm, nl, stop_mode != STOP_NONE && text_is_stopword(norm, nl, d->lang));
         if (f->ntok == cap) {
             ex_tok_t *n = realloc(f->tok, cap * 2 * sizeof *n);
             if (!n) return -1;
@@ -195,7 +203,7 @@ static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode)
         o->sent = sent;
         o->mention = -1;
         o->info = 0;
-        if (k < f->nspan && f->span[k].start <= ts) {
+        if (in_span) {
             /* Inside an amount: the first token stands for all of it. */
             if ((long)k == emitted) continue;
             emitted = (long)k;
@@ -212,8 +220,6 @@ static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode)
         o->end = te;
         o->kind = TK_WORD;
         o->span = -1;
-        char norm[EX_WORD_MAX * 2 + 1];
-        size_t nl = text_normalize(t.start, t.len, norm, sizeof norm);
         o->hash = ex_hash(norm, nl);
         int flags = t.flags | shape_flags(t.start, t.len, t.flags);
         if (ends_possessive(t.start, t.len)) flags |= TF_POSS;
@@ -226,6 +232,7 @@ static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode)
             flags |= TF_STOP;
         o->flags = (uint16_t)flags;
         f->ntok++;
+        if (words) text_words_push(words, &t, norm, nl, (flags & TF_STOP) != 0);
     }
     return 0;
 }
@@ -474,6 +481,12 @@ static cJSON *build_output(ex_doc_t *d, const extract_input_t *in)
 
 cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err, size_t errlen)
 {
+    return extractor_run_words(x, in, NULL, err, errlen);
+}
+
+cJSON *extractor_run_words(const extractor_t *x, const extract_input_t *in, text_words_t words[2], char *err,
+                           size_t errlen)
+{
     ex_doc_t d;
     memset(&d, 0, sizeof d);
     d.x = x;
@@ -483,6 +496,7 @@ cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err,
     d.f[EX_FIELD_TITLE].len = strnlen(title, EXTRACT_TITLE_SCAN);
     d.f[EX_FIELD_TEXT].s = text;
     d.f[EX_FIELD_TEXT].len = strnlen(text, EXTRACT_TEXT_SCAN);
+    for (int i = 0; words && i < 2; i++) text_words_reset(&words[i], d.f[i].s);
 
     cJSON *out = NULL;
     size_t words_guess = (d.f[0].len + d.f[1].len) / 24 + 16; /* distinct words; the map grows */
@@ -491,8 +505,8 @@ cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err,
     d.tag_score = calloc(x->tax.ntags, sizeof *d.tag_score);
     if (d.tag_score && ex_map_init(&d.ent_index, 64) == 0 &&
         ex_map_init(&d.seen, words_guess < WORDS_MAX ? words_guess : WORDS_MAX) == 0 &&
-        build_field(&d, &d.f[EX_FIELD_TITLE], stop_mode) == 0 &&
-        build_field(&d, &d.f[EX_FIELD_TEXT], stop_mode) == 0) {
+        build_field(&d, &d.f[EX_FIELD_TITLE], stop_mode, words ? &words[EX_FIELD_TITLE] : NULL) == 0 &&
+        build_field(&d, &d.f[EX_FIELD_TEXT], stop_mode, words ? &words[EX_FIELD_TEXT] : NULL) == 0) {
         detect_titlecase(&d.f[EX_FIELD_TITLE]);
         if (collect_words(&d, EX_FIELD_TITLE) == 0 && collect_words(&d, EX_FIELD_TEXT) == 0 &&
             ex_entities(&d) == 0) {
@@ -501,6 +515,9 @@ cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err,
             out = build_output(&d, in);
         }
     }
+    /* A field cut at its scan limit: clustering reads past it. */
+    for (int i = 0; words && i < 2; i++)
+        if (d.f[i].s[d.f[i].len]) text_words_cut(&words[i]);
     doc_free(&d);
     if (!out) snprintf(err, errlen, "extractor: out of memory");
     return out;

@@ -27,6 +27,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "text.h"
+
 #define EXTRACTOR_BUILTIN_VERSION "builtin-1"
 
 #define EXTRACT_TITLE_SCAN (4u * 1024)
@@ -67,6 +69,12 @@ const char *extractor_tag(const extractor_t *x, size_t i);
 /* Thread-safe on a shared extractor. Returns a new object the caller frees
  * with cJSON_Delete, or NULL with err set (out of memory, bad input). */
 cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err, size_t errlen);
+
+/* extractor_run, also recording the title's tokens in words[0] and the
+ * text's in words[1] (text.h), for clustering to read instead of
+ * tokenising the fields again. The caller owns words and sets their max. */
+cJSON *extractor_run_words(const extractor_t *x, const extract_input_t *in, text_words_t words[2], char *err,
+                           size_t errlen);
 
 /* The entity names of an extraction object (any extractor's), at most max,
  * borrowed from x: what the cluster engine gets as an event's entities. */

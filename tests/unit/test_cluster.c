@@ -4,6 +4,9 @@
 
 #include "../test.h"
 #include "cluster.h"
+#include "event.h"
+#include "extract/extract.h"
+#include "generate.h"
 
 #define HOUR INT64_C(3600000000)
 #define T0 INT64_C(1700000000000000)
@@ -322,6 +325,108 @@ static void test_top_terms(void)
     free(v);
 }
 
+/* Words of one document built twice: tokenised by clustering, and from
+ * the extractor's tokens (max recorded per field). 1 when the same. */
+static int words_same_both_ways(const extractor_t *x, const cluster_config_t *cfg, const char *title,
+                                const char *text, const char *lang, size_t max)
+{
+    char err[256];
+    text_words_t tok[2] = {{.max = max}, {.max = max}};
+    extract_input_t in = {0, title, text, "unit.example", lang, NULL, NULL};
+    cJSON *xj = extractor_run_words(x, &in, tok, err, sizeof err);
+    const char *names[64];
+    size_t nn = xj ? extraction_entity_names(xj, names, 64) : 0;
+    cluster_doc_t d = {"w1", title, text, lang, names, nn, CLUSTER_TIME_NONE, NULL};
+    cluster_words_t plain = {0}, shared = {0};
+    int ok = xj && cluster_words_build(cfg, &d, &plain) == 0;
+    d.tokens = tok;
+    ok = ok && cluster_words_build(cfg, &d, &shared) == 0 && plain.occ.len == shared.occ.len &&
+         memcmp(plain.occ.data, shared.occ.data, plain.occ.len) == 0;
+    if (!ok) fprintf(stderr, "  words differ: title \"%.60s\" (%zu vs %zu bytes)\n", title ? title : "(null)",
+                     plain.occ.len, shared.occ.len);
+    cluster_words_free(&plain);
+    cluster_words_free(&shared);
+    text_words_free(&tok[0]);
+    text_words_free(&tok[1]);
+    cJSON_Delete(xj);
+    return ok;
+}
+
+/* Clustering reads the extractor's tokens of a field (one tokenizer pass)
+ * and gets the very words it gets by tokenising the field itself. */
+static void test_words_from_extractor_tokens(void)
+{
+    char err[256];
+    extractor_t *x = extractor_new(NULL, NULL, err, sizeof err);
+    cluster_config_t cfg;
+    cluster_config_default(&cfg);
+    ASSERT_TRUE(x != NULL);
+    if (!x) return;
+
+    /* Generated news and repo events: amounts, names, possessives. */
+    generator_t *g = generator_new(7, 0);
+    char *line = malloc(GENERATOR_LINE_MAX);
+    int same = 0, n = 600;
+    for (int i = 0; g && line && i < n; i++) {
+        event_t ev;
+        size_t k = generator_event(g, (uint64_t)i, line, GENERATOR_LINE_MAX);
+        if (event_decode(line, k, NULL, &ev, err, sizeof err) != EVENT_OK) continue;
+        same += words_same_both_ways(x, &cfg, ev.title, ev.text, ev.lang, cfg.max_body_tokens);
+        event_clear(&ev);
+    }
+    ASSERT_INT_EQ(same, n);
+    free(line);
+    generator_destroy(g);
+
+    /* Edge cases: words longer than clustering's buffer (ASCII and cut in
+     * the middle of a character), stopwords inside amounts, other
+     * languages, no title, more tokens than read. */
+    char lng[300], body[4000];
+    memset(lng, 'a', sizeof lng - 1);
+    lng[sizeof lng - 1] = '\0';
+    char mixed[200] = "";
+    for (int i = 0; i < 40; i++) strcat(mixed, "\xc3\xa9" "a");
+    snprintf(body, sizeof body, "The %s of %s and %.62s and %.63s and %.64s x. Anthropic's $4 billion of the round.",
+             lng, mixed, lng, lng, lng);
+    ASSERT_TRUE(words_same_both_ways(x, &cfg, "Longest words", body, NULL, cfg.max_body_tokens));
+    ASSERT_TRUE(words_same_both_ways(x, &cfg, "Ein Titel über die Übernahme", "Der Preis von 5 Millionen Euro und die Firma.",
+                                     "de", cfg.max_body_tokens));
+    ASSERT_TRUE(words_same_both_ways(x, &cfg, NULL, "OpenAI raised $6.6 billion; the of and a in.", "xx",
+                                     cfg.max_body_tokens));
+    size_t o = 0;
+    for (int i = 0; i < 400 && o + 20 < sizeof body; i++) o += (size_t)snprintf(body + o, sizeof body - o, "word%d the ", i);
+    ASSERT_TRUE(words_same_both_ways(x, &cfg, "Many tokens", body, NULL, cfg.max_body_tokens));
+    /* Fewer recorded than clustering reads: the field is tokenised again. */
+    ASSERT_TRUE(words_same_both_ways(x, &cfg, "Many tokens", body, NULL, 50));
+    /* A text cut at the extractor's scan limit is tokenised again too. */
+    size_t big = EXTRACT_TEXT_SCAN + 64;
+    char *huge = malloc(big + 1);
+    if (huge) {
+        memset(huge, ' ', big);
+        memcpy(huge + EXTRACT_TEXT_SCAN - 6, "Mistral raises money", 20);
+        huge[big] = '\0';
+        ASSERT_TRUE(words_same_both_ways(x, &cfg, "Cut", huge, NULL, cfg.max_body_tokens));
+        free(huge);
+    }
+
+    /* The recorded tokens are what is read: a changed form shows up. */
+    text_words_t tok[2] = {{.max = cfg.max_body_tokens}, {.max = cfg.max_body_tokens}};
+    extract_input_t in = {0, "Quantum chips", "Quantum chips ship.", NULL, NULL, NULL, NULL};
+    cJSON *xj = extractor_run_words(x, &in, tok, err, sizeof err);
+    ASSERT_TRUE(xj && tok[0].n == 2 && tok[0].complete);
+    if (xj && tok[0].n == 2) {
+        memcpy(tok[0].norms.data + tok[0].w[0].norm, "zzzzzzz", 7);
+        cluster_doc_t d = {"w2", "Quantum chips", "Quantum chips ship.", NULL, NULL, 0, CLUSTER_TIME_NONE, tok};
+        cluster_words_t w = {0};
+        ASSERT_TRUE(cluster_words_build(&cfg, &d, &w) == 0 && memmem(w.occ.data, w.occ.len, "zzzzzzz", 7));
+        cluster_words_free(&w);
+    }
+    text_words_free(&tok[0]);
+    text_words_free(&tok[1]);
+    cJSON_Delete(xj);
+    extractor_destroy(x);
+}
+
 int main(void)
 {
     test_grouping_and_determinism();
@@ -331,5 +436,6 @@ int main(void)
     test_increments_round_trip();
     test_seeded_idf();
     test_top_terms();
+    test_words_from_extractor_tokens();
     return TEST_DONE();
 }
