@@ -89,6 +89,36 @@ static char *repeat(char c, size_t n, const char *prefix, const char *suffix)
     return s;
 }
 
+/* The decode error for a title of 40 'a's with what[0..n) written over it
+ * at offset at (the scans go eight bytes at a time: every offset is tried). */
+static event_err_t title_with(const char *what, size_t n, size_t at)
+{
+    char title[41], msg[128];
+    memset(title, 'a', 40);
+    title[40] = '\0';
+    memcpy(title + at, what, n);
+    size_t len = (size_t)snprintf(msg, sizeof(msg), "{\"source\":\"a\",\"title\":\"");
+    memcpy(msg + len, title, 40);
+    len += 40;
+    len += (size_t)snprintf(msg + len, sizeof(msg) - len, "\",\"text\":\"bbbbbbbbbbbbbbbbbbbb\"}");
+    event_t ev;
+    char err[256];
+    event_err_t got = event_decode(msg, len, NULL, &ev, err, sizeof(err));
+    event_clear(&ev);
+    return got;
+}
+
+static void test_bad_bytes_anywhere(void)
+{
+    int ok = 0, tried = 0;
+    for (size_t at = 0; at + 6 <= 40; at++, tried++)
+        ok += title_with("\xff", 1, at) == EVENT_ERR_UTF8 && title_with("\0", 1, at) == EVENT_ERR_UTF8 &&
+              title_with("\xe2\x82", 2, at) == EVENT_ERR_UTF8 && title_with("\\u0000", 6, at) == EVENT_ERR_UTF8 &&
+              title_with("\xc3\xa9", 2, at) == EVENT_OK && title_with("\\\\u000", 6, at) == EVENT_OK &&
+              title_with("\\\"", 2, at) == EVENT_OK;
+    ASSERT_INT_EQ(ok, tried);
+}
+
 static void test_size_limits(void)
 {
     event_t ev;
@@ -192,6 +222,7 @@ static void test_time(void)
 int main(void)
 {
     test_bad_inputs();
+    test_bad_bytes_anywhere();
     test_size_limits();
     test_good_event();
     test_ids_and_urls();
