@@ -401,9 +401,13 @@ static void copy_line(buf_t *b, const char *const *v, int n)
 static void array_literal_item(buf_t *b, const char *item)
 {
     buf_append(b, "\"", 1);
-    for (const char *p = item; *p; p++) {
-        if (*p == '"' || *p == '\\') buf_append(b, "\\", 1);
-        buf_append(b, p, 1);
+    for (const char *p = item;;) {
+        size_t n = strcspn(p, "\"\\");
+        buf_append(b, p, n);
+        if (!p[n]) break;
+        buf_append(b, "\\", 1);
+        buf_append(b, p + n, 1);
+        p += n + 1;
     }
     buf_append(b, "\"", 1);
 }
@@ -910,30 +914,44 @@ static int rows_follow_merges(store_t *s, store_row_t *rows, size_t n, char *err
 }
 
 /* The cluster counts of the rows just stored (docs, times, the label of a
- * new cluster from their titles, compared as the database sorts text). */
+ * new cluster from their titles, compared as the database sorts text),
+ * from the values the rows were stored with: every row COPYed is in. */
 static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, const char *instance, char *err,
                                 size_t errlen)
 {
+    /* Three array literals, one after the other, each NUL-terminated. */
     buf_t *b = &s->copy;
     buf_reset(b);
-    buf_puts(b, "{");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!row_is_new(&rows[i]) || !rows[i].cluster_id) continue;
-        if (k++) buf_puts(b, ",");
-        array_literal_item(b, rows[i].ev->id);
+    size_t at[3], k = 0;
+    for (int col = 0; col < 3; col++) {
+        at[col] = b->len;
+        buf_puts(b, "{");
+        k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const store_row_t *r = &rows[i];
+            if (!row_is_new(r) || !r->cluster_id) continue;
+            if (k++) buf_puts(b, ",");
+            if (col == 0) buf_printf(b, "%lld", (long long)r->cluster_id);
+            else if (col == 2) array_literal_item(b, r->ev->title);
+            else if (r->ev->published_at_us == EVENT_TIME_NONE) buf_puts(b, "NULL");
+            else {
+                char t[40];
+                event_format_time(r->ev->published_at_us, t, sizeof(t));
+                array_literal_item(b, t);
+            }
+        }
+        buf_append(b, "}", 2);
     }
-    buf_puts(b, "}");
     if (k == 0) return 0;
-    const char *p[] = {instance, buf_cstr(b)};
-    if (!p[1]) {
+    if (b->failed) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    const char *p[] = {instance, b->data + at[0], b->data + at[1], b->data + at[2]};
     return exec_ok(s,
-                   "WITH ins AS (SELECT cluster_id, published_at, title FROM events WHERE id = ANY($2::text[])), "
-                   CLUSTERS_UPSERT_FROM("ins") " SELECT 1",
-                   2, p, err, errlen);
+                   "WITH ins AS (SELECT * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[]) "
+                   "AS x(cluster_id, published_at, title)), " CLUSTERS_UPSERT_FROM("ins") " SELECT 1",
+                   4, p, err, errlen);
 }
 
 store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, size_t nrows,
