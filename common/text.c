@@ -222,7 +222,7 @@ static int is_abbrev(const char *s, size_t n)
         "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", NULL};
     if (n == 1) return ((unsigned char)s[0] | 0x20) >= 'a' && ((unsigned char)s[0] | 0x20) <= 'z';
     for (int i = 0; abbr[i]; i++)
-        if (strlen(abbr[i]) == n && memcmp(abbr[i], s, n) == 0) return 1;
+        if (abbr[i][0] == s[0] && strncmp(abbr[i], s, n) == 0 && abbr[i][n] == '\0') return 1;
     return 0;
 }
 

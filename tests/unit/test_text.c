@@ -95,6 +95,11 @@ static void test_flags(void)
     /* Abbreviations do not end sentences. */
     CHECK_INT(flags_of("Dr. Amodei said", 1), TOKEN_CAPITALIZED);
     CHECK_INT(flags_of("the U.S. Treasury", 3), TOKEN_CAPITALIZED);
+    CHECK_INT(flags_of("due Sept. Then", 2), TOKEN_CAPITALIZED);
+    CHECK_INT(flags_of("due Sep. Then", 2), TOKEN_CAPITALIZED);
+    /* Only whole abbreviations: a longer or shorter word ends the sentence. */
+    CHECK_INT(flags_of("due Septs. Then", 2), TOKEN_CAPITALIZED | TOKEN_SENT_START);
+    CHECK_INT(flags_of("due Se. Then", 2), TOKEN_CAPITALIZED | TOKEN_SENT_START);
     CHECK_INT(flags_of("\"Done.\" Then", 1), TOKEN_CAPITALIZED | TOKEN_SENT_START);
     CHECK_INT(flags_of("ÉCOLE", 0), TOKEN_CAPITALIZED | TOKEN_ALLCAPS | TOKEN_SENT_START);
     CHECK_INT(flags_of("x Ölkonzern", 1), TOKEN_CAPITALIZED);
