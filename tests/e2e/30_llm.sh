@@ -41,7 +41,7 @@ esac
 # the linker takes validate.c and only what it uses, not the whole extractor
 # (whose taxonomy is generated at build time).
 mkdir "$tmp/obj"
-for f in consumer/extract/*.c common/text.c; do
+for f in consumer/extract/*.c common/text.c common/buf.c; do
     [ "$f" = consumer/extract/llm.c ] && continue
     # shellcheck disable=SC2086
     cc $CFLAGS -c "$f" -o "$tmp/obj/$(echo "$f" | tr / _).o" 2>>"$tmp/build.log" ||
