@@ -415,10 +415,7 @@ void text_words_push(text_words_t *ws, const text_token_t *tok, const char *norm
     else ws->n++;
 }
 
-void text_words_cut(text_words_t *ws)
-{
-    if (ws->n < ws->max) ws->complete = 0;
-}
+void text_words_cut(text_words_t *ws) { ws->complete = 0; }
 
 void text_words_free(text_words_t *ws)
 {

@@ -72,13 +72,15 @@ typedef struct {
     buf_t norms;
 } text_words_t;
 
-/* Starts recording the tokens of text; complete until text_words_cut(). */
+/* Starts recording the tokens of text; complete unless cut (below) or out
+ * of memory. */
 void text_words_reset(text_words_t *ws, const char *text);
 /* Records a token and its normalised form (norm, nlen) when fewer than max
  * are recorded; out of memory leaves the list incomplete. */
 void text_words_push(text_words_t *ws, const text_token_t *tok, const char *norm, size_t nlen, int stop);
-/* The reader tokenised less than the whole text (a scan limit): the list is
- * incomplete unless it already holds max tokens. */
+/* The reader tokenised less than the whole text (a scan limit): the list
+ * does not stand for it, even with max tokens (the last one may be cut, or
+ * joined differently, at the limit). */
 void text_words_cut(text_words_t *ws);
 void text_words_free(text_words_t *ws);
 

@@ -409,6 +409,27 @@ static void test_words_from_extractor_tokens(void)
         free(huge);
     }
 
+    /* A title past its scan limit whose last token read by clustering
+     * (the 200th) is cut there: the list holds max tokens, but not those. */
+    char *longt = malloc(EXTRACT_TITLE_SCAN + 128);
+    if (longt) {
+        size_t o2 = 0;
+        memset(longt, 'x', 89);
+        o2 = 89;
+        longt[o2++] = ' ';
+        for (int i = 0; i < 198; i++) {
+            memset(longt + o2, 'a' + i % 26, 19);
+            o2 += 19;
+            longt[o2++] = ' ';
+        }
+        memset(longt + o2, ' ', EXTRACT_TITLE_SCAN - 26 - o2);
+        o2 = EXTRACT_TITLE_SCAN - 26;
+        memset(longt + o2, 'q', 60);
+        longt[o2 + 60] = '\0';
+        ASSERT_TRUE(cfg.max_body_tokens == 200 && words_same_both_ways(x, &cfg, longt, "Body.", NULL, 200));
+        free(longt);
+    }
+
     /* The recorded tokens are what is read: a changed form shows up. */
     text_words_t tok[2] = {{.max = cfg.max_body_tokens}, {.max = cfg.max_body_tokens}};
     extract_input_t in = {0, "Quantum chips", "Quantum chips ship.", NULL, NULL, NULL, NULL};
