@@ -192,7 +192,8 @@ static int build_field(ex_doc_t *d, ex_field_t *f, int stop_mode, text_words_t *
         int in_span = k < f->nspan && f->span[k].start <= ts;
         if (words || !in_span) nl = text_normalize(t.start, t.len, norm, sizeof norm);
         /* An amount's words are not looked up below: their stopword test is here. */
-        if (words && in_span) text_words_push(words, &t, norm, nl, stop_mode != STOP_NONE && text_is_stopword(norm, nl, d->lang));
+        if (words && in_span)
+            text_words_push(words, &t, norm, nl, stop_mode != STOP_NONE && text_is_stopword(norm, nl, d->lang));
         if (f->ntok == cap) {
             ex_tok_t *n = realloc(f->tok, cap * 2 * sizeof *n);
             if (!n) return -1;
