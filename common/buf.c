@@ -101,6 +101,8 @@ static const char *const json_escapes[256] = {
     "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
     ['"'] = "\\\"", ['\\'] = "\\\\"};
 
+const char *json_escape_byte(unsigned char c) { return json_escapes[c]; }
+
 void buf_copy_field(buf_t *b, const char *s) { append_escaped(b, s, "\\\t\n\r", copy_escape); }
 
 void buf_json_string(buf_t *b, const char *s)
@@ -110,7 +112,7 @@ void buf_json_string(buf_t *b, const char *s)
     char *o = b->data + b->len;
     *o++ = '"';
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *e = json_escapes[*p];
+        const char *e = json_escape_byte(*p);
         if (!e) *o++ = (char)*p;
         else o = stpcpy(o, e);
     }

@@ -22,6 +22,9 @@ void buf_copy_field(buf_t *b, const char *s);
 /* Appends s as a JSON string: quoted, with " \\ and control characters
  * escaped; other bytes (UTF-8 included) as they are. */
 void buf_json_string(buf_t *b, const char *s);
+/* What byte c becomes inside a JSON string ("\\n", "\\u0001", ...), or NULL
+ * when it goes as it is; the one escape table (the log writes with it too). */
+const char *json_escape_byte(unsigned char c);
 /* Appends s escaped for HTML text and quoted attribute values (& < > " '). */
 void buf_html(buf_t *b, const char *s);
 /* NUL-terminates without counting the NUL in len; returns data or NULL on failure. */

@@ -1,10 +1,12 @@
 /* json: compact printing of cJSON trees into a buf_t.
  *
- * The same JSON values as cJSON_PrintUnformatted: whole numbers below 2^53
- * print as integers, other numbers as %.15g when that reads back exactly
- * and as %.17g otherwise, NaN and infinities as null. It does without
- * cJSON's sprintf and sscanf per number and its buffer reallocations:
- * printing the extraction that way was 8 % of the consumer's instructions. */
+ * What cJSON_PrintUnformatted prints, but every number reads back to the
+ * same double: whole numbers below 2^53 print as integers, others as %.15g
+ * when that reads back exactly and as %.17g otherwise (cJSON settles for
+ * %.15g when it is merely close); NaN and infinities print as null. It
+ * does without cJSON's sprintf and sscanf per number and its buffer
+ * reallocations: printing the extraction that way was 8 % of the
+ * consumer's instructions. */
 #ifndef SHOAL_JSON_H
 #define SHOAL_JSON_H
 

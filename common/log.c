@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 volatile int log_min_level = LOG_INFO;
 /* May be switched by a reload while other threads log: each line reads
  * the format once, so a line is never half one format, half the other. */
@@ -56,22 +58,10 @@ static void put_str(line_t *l, const char *s) { put_raw(l, s, strlen(s)); }
 
 static void put_escaped(line_t *l, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': put_raw(l, "\\\"", 2); break;
-        case '\\': put_raw(l, "\\\\", 2); break;
-        case '\n': put_raw(l, "\\n", 2); break;
-        case '\r': put_raw(l, "\\r", 2); break;
-        case '\t': put_raw(l, "\\t", 2); break;
-        default:
-            if (*p < 0x20) {
-                const char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-                put_raw(l, esc, sizeof(esc));
-            } else {
-                put_raw(l, (const char *)p, 1);
-            }
-        }
+        const char *e = json_escape_byte(*p);
+        if (e) put_str(l, e);
+        else put_raw(l, (const char *)p, 1);
     }
 }
 

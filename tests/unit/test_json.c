@@ -2,10 +2,12 @@
  * every number reads back to the same double. */
 #include "../test.h"
 #include "json.h"
+#include "log.h"
 
 #include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int str_eq(const char *got, const char *want)
 {
@@ -176,6 +178,32 @@ static void test_reads_back(void)
     ASSERT_INT_EQ(same, trees);
 }
 
+/* The log escapes with the same table: a JSON log line carrying every
+ * escape reads back to the value it was given. */
+static void test_log_line_escapes(void)
+{
+    static const char value[] = "say \"hi\" \\ a\bb\fc\nd\re\tf\x01g\x1fh Müller";
+    char path[] = "/tmp/shoal-test-log.XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    ASSERT_TRUE(fd >= 0 && saved >= 0);
+    if (fd < 0 || saved < 0) return;
+    dup2(fd, 2);
+    log_set_format(LOG_FORMAT_JSON);
+    log_kv(LOG_ERROR, "escapes", "value", value, NULL);
+    dup2(saved, 2);
+    close(saved);
+    char line[1024] = "";
+    ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+    close(fd);
+    unlink(path);
+    line[n > 0 ? n : 0] = '\0';
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+    ASSERT_TRUE(cJSON_IsString(v) && strcmp(v->valuestring, value) == 0);
+    ASSERT_TRUE(strstr(line, "\\b") && strstr(line, "\\u0001"));
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     test_scalars();
@@ -183,5 +211,6 @@ int main(void)
     test_containers();
     test_as_cjson_prints();
     test_reads_back();
+    test_log_line_escapes();
     return TEST_DONE();
 }
