@@ -29,7 +29,6 @@ typedef struct {
     unsigned lookup_hold;    /* the writer's hold of the clustering lock then (0: none) */
     int reextract;           /* stored already; extracted again (--reextract) */
     char *extraction_json;   /* owned; NULL until extracted */
-    char *extraction_rows;   /* owned; its tags and facts (store_extraction_rows), NULL if none */
     /* Owned, what clustering and the row need of the extraction (its parsed
      * tree is not kept: two batches are in memory, one being written):
      * extracted_by, extractor_version, then the entity names, each
@@ -167,10 +166,8 @@ static void item_clear(item_t *it)
 {
     free(it->extraction_json);
     free(it->extracted_meta);
-    free(it->extraction_rows);
     it->extracted_meta = NULL;
     it->extraction_json = NULL;
-    it->extraction_rows = NULL;
     free(it->fetched_text);
     it->fetched_text = NULL;
     cluster_words_free(&it->words);
@@ -546,8 +543,6 @@ static int item_set_extraction(item_t *it, cJSON *x)
     size_t n = 2 + extraction_entity_names(x, strs + 2, ENTITIES_MAX), len = 0;
     for (size_t i = 0; i < n; i++) len += strlen(strs[i]) + 1;
     char *json = json_print_alloc(x), *meta = malloc(len + 1);
-    /* Without it (out of memory) the store derives them from the JSON. */
-    char *rows = store_extraction_rows(it->ev.id, x);
     if (json && meta) {
         char *p = meta;
         for (size_t i = 0; i < n; i++) p = stpcpy(p, strs[i]) + 1;
@@ -556,12 +551,9 @@ static int item_set_extraction(item_t *it, cJSON *x)
     if (!json || !meta) {
         free(json);
         free(meta);
-        free(rows);
         return -1;
     }
     free(it->extracted_meta);
-    free(it->extraction_rows);
-    it->extraction_rows = rows;
     it->extraction_json = json;
     it->extracted_meta = meta;
     it->extracted_by = meta;
@@ -967,7 +959,6 @@ static int run_write(batch_t *b, char *err, size_t errlen)
             r->partition = it->msg->partition;
             r->offset = it->msg->offset;
             r->extraction_json = it->extraction_json;
-            r->extraction_rows = it->extraction_rows;
             r->extracted_by = it->extracted_by;
             r->extractor_version = it->extractor_version;
             r->cluster_id = it->cluster_id;

@@ -455,7 +455,6 @@ static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, s
 /* A row of the batch that store_batch_commit inserts; reextract rows are
  * stored already and get their extraction replaced. */
 static int row_is_new(const store_row_t *r) { return !r->rejected && !r->reextract; }
-static int row_has_extraction(const store_row_t *r) { return !r->rejected; }
 
 static void fill_event(void *opaque, size_t i, buf_t *b)
 {
@@ -625,107 +624,8 @@ static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, int time
     return marked;
 }
 
-/* The COPY lines of an extraction's tags (event_tags) and facts (facts),
- * appended to tags and facts: each tag once, each fact that has a subject
- * and a predicate, numbered by its place in the list from 1, with what
- * schema/extraction.schema.json allows (object and currency text or
- * NULL, amount a number or NULL). The one place where they are derived
- * from an extraction: on the client, because the server would parse the
- * jsonb again for each row. */
-static void extraction_lines(const char *id, const cJSON *x, buf_t *tags, buf_t *facts)
-{
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(x, "tags"), *t, *u;
-    if (cJSON_IsArray(list)) {
-        cJSON_ArrayForEach(t, list) {
-            if (!cJSON_IsString(t)) continue;
-            for (u = list->child; u != t && !(cJSON_IsString(u) && strcmp(u->valuestring, t->valuestring) == 0);)
-                u = u->next;
-            if (u != t) continue; /* listed before */
-            const char *v[] = {id, t->valuestring};
-            copy_line(tags, v, 2);
-        }
-    }
-    list = cJSON_GetObjectItemCaseSensitive(x, "facts");
-    int idx = 0;
-    if (cJSON_IsArray(list)) {
-        cJSON_ArrayForEach(t, list) {
-            idx++;
-            const cJSON *subj = cJSON_GetObjectItemCaseSensitive(t, "subject");
-            const cJSON *pred = cJSON_GetObjectItemCaseSensitive(t, "predicate");
-            const cJSON *obj = cJSON_GetObjectItemCaseSensitive(t, "object");
-            const cJSON *amount = cJSON_GetObjectItemCaseSensitive(t, "amount");
-            const cJSON *cur = cJSON_GetObjectItemCaseSensitive(t, "currency");
-            if (!cJSON_IsString(subj) || !cJSON_IsString(pred)) continue;
-            char n[16], a[32];
-            snprintf(n, sizeof(n), "%d", idx);
-            /* %.17g: the double the server would parse from the JSON text */
-            if (cJSON_IsNumber(amount)) snprintf(a, sizeof(a), "%.17g", amount->valuedouble);
-            const char *v[] = {id, n, subj->valuestring, pred->valuestring,
-                               cJSON_IsString(obj) ? obj->valuestring : NULL, cJSON_IsNumber(amount) ? a : NULL,
-                               cJSON_IsString(cur) ? cur->valuestring : NULL};
-            copy_line(facts, v, 7);
-        }
-    }
-}
-
-char *store_extraction_rows(const char *id, const cJSON *x)
-{
-    buf_t tags = {0}, facts = {0};
-    extraction_lines(id, x, &tags, &facts);
-    buf_append(&tags, "", 1);
-    buf_append(&tags, facts.data ? facts.data : "", facts.len);
-    buf_free(&facts);
-    if (!buf_cstr(&tags)) {
-        buf_free(&tags);
-        return NULL;
-    }
-    return tags.data;
-}
-
-/* Appends the prepared lines (opaque, a buf_t) to the COPY buffer. */
-static void fill_prepared(void *opaque, size_t i, buf_t *b)
-{
-    (void)i;
-    const buf_t *lines = opaque;
-    buf_append(b, lines->data, lines->len);
-}
-
-/* The tags and facts of rows[i] for which want(&rows[i]) (inside the
- * caller's transaction; their old ones deleted first where they had any). */
-static int extractions_write(store_t *s, const store_row_t *rows, size_t n, int (*want)(const store_row_t *),
-                             char *err, size_t errlen)
-{
-    buf_t tags = {0}, facts = {0};
-    for (size_t i = 0; i < n; i++) {
-        const store_row_t *r = &rows[i];
-        if (!want(r)) continue;
-        if (r->extraction_rows) {
-            buf_puts(&tags, r->extraction_rows);
-            buf_puts(&facts, r->extraction_rows + strlen(r->extraction_rows) + 1);
-        } else if (r->extraction_json) {
-            cJSON *x = cJSON_Parse(r->extraction_json);
-            if (x) extraction_lines(r->ev->id, x, &tags, &facts);
-            else tags.failed = 1; /* stored as jsonb already, so it parses: out of memory */
-            cJSON_Delete(x);
-        }
-    }
-    int rc = 0;
-    if (tags.failed || facts.failed) {
-        snprintf(err, errlen, "out of memory");
-        rc = -1;
-    }
-    if (rc == 0 && tags.len)
-        rc = copy_in(s, "COPY event_tags (event_id, tag) FROM STDIN", 1, fill_prepared, &tags, err, errlen);
-    if (rc == 0 && facts.len)
-        rc = copy_in(s, "COPY facts (event_id, idx, subject, predicate, object, amount, currency) FROM STDIN", 1,
-                     fill_prepared, &facts, err, errlen);
-    buf_free(&tags);
-    buf_free(&facts);
-    return rc;
-}
-
-/* --reextract: a stored event's extraction is replaced and its tags and
- * facts deleted, for extractions_write to write anew (its cluster stays:
+/* --reextract: a stored event's extraction is replaced, and with it its
+ * tags and facts, which are views of it (schema/009) (its cluster stays:
  * clustering is not paid work and is not redone). An event deleted
  * meanwhile is stored again (*inserted = 1). */
 static int extraction_replace(store_t *s, const store_row_t *r, int *inserted, char *err, size_t errlen)
@@ -746,10 +646,7 @@ static int extraction_replace(store_t *s, const store_row_t *r, int *inserted, c
         row_scratch_free(&sc);
         return rc;
     }
-    return exec_ok(s, "DELETE FROM event_tags WHERE event_id = $1", 1, p, err, errlen) != 0 ||
-                   exec_ok(s, "DELETE FROM facts WHERE event_id = $1", 1, p, err, errlen) != 0
-               ? -1
-               : 0;
+    return 0;
 }
 
 /* A merge list as final pairs: every absorbed id with the survivor of its
@@ -989,9 +886,7 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                 extraction_replace(s, &rows[i], &rows[i].inserted, err, errlen) != 0)
                 goto fail;
         }
-        if (extractions_write(s, rows, nrows, row_has_extraction, err, errlen) != 0 ||
-            cluster_counts_write(s, rows, nrows, instance, err, errlen) != 0)
-            goto fail;
+        if (cluster_counts_write(s, rows, nrows, instance, err, errlen) != 0) goto fail;
         in_rows = 0;
     }
     for (size_t i = 0; i < ndead; i++) {
@@ -1419,13 +1314,13 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
         "AND x->>'type' = 'org' GROUP BY 1, 3 "
         "UNION ALL SELECT cluster_id, 'k', x, count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
         "jsonb_array_elements_text(coalesce(ev.extraction->'key_terms', '[]')) x GROUP BY 1, 3 "
-        "UNION ALL SELECT ev.cluster_id, 'f', f.subject, 1, f.amount, f.currency, f.predicate, NULL FROM ev "
-        "JOIN facts f ON f.event_id = ev.id "
+        "UNION ALL SELECT ev.cluster_id, 'f', f.subject, 1, f.amount, f.currency, f.predicate, NULL FROM ev, "
+        "extraction_facts(ev.extraction) f "
         "UNION ALL SELECT cluster_id, 'p', NULL, 1, NULL, NULL, NULL, "
         "(extract(epoch FROM published_at) * 1000000)::bigint FROM ev "
         "UNION ALL SELECT cluster_id, 's', source, count(*)::int, NULL, NULL, NULL, NULL FROM ev GROUP BY 1, 3 "
-        "UNION ALL SELECT ev.cluster_id, 't', t.tag, count(*)::int, NULL, NULL, NULL, NULL FROM ev "
-        "JOIN event_tags t ON t.event_id = ev.id GROUP BY 1, 3 "
+        "UNION ALL SELECT ev.cluster_id, 't', t.tag, count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
+        "extraction_tags(ev.extraction) t GROUP BY 1, 3 "
         "ORDER BY 1, 2, 3",
         1, p, "the trend input", trend_load_row, &l, err, errlen);
     if (rc == STORE_OK && trend_load_finish(&l) != 0) {
@@ -1777,7 +1672,6 @@ store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
         int inserted;
         if (extraction_replace(s, &rows[i], &inserted, err, errlen) != 0) goto fail;
     }
-    if (extractions_write(s, rows, n, row_has_extraction, err, errlen) != 0) goto fail;
     /* copy_in's fill callbacks take a mutable opaque; they only read. */
     store_row_t *rw = (store_row_t *)rows;
     const char *p[] = {cl && cl->instance ? cl->instance : ""};

@@ -11,7 +11,6 @@
 #ifndef SHOAL_STORE_H
 #define SHOAL_STORE_H
 
-#include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,14 +39,13 @@ typedef struct {
     int32_t partition;
     int64_t offset;
     const char *extraction_json;   /* NULL: none */
-    const char *extraction_rows;   /* store_extraction_rows() of it; NULL: derived from extraction_json */
     const char *extracted_by;
     const char *extractor_version;
     int64_t cluster_id;            /* 0: none */
     const char *fetch_status;      /* fetch_status_name(), NULL when not fetched */
     int cluster_seq;               /* place in the batch's clustering order, from 1; 0: none */
     /* out */
-    int reextract;                 /* 1: already stored; replace its extraction, tags and facts */
+    int reextract;                 /* 1: already stored; replace its extraction */
     int inserted;                  /* 1 when the row is new (not a re-delivery) */
     int rejected;                  /* 1 when this row alone fails (STORE_REJECTED) */
     char reject_sqlstate[6];
@@ -109,10 +107,10 @@ store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset
 
 /* One transaction (the one store_cluster_lock() began, if any): insert the
  * new rows (a cluster id merged away meanwhile is replaced by its survivor),
- * replace the extraction of the reextract ones, write their tags and facts,
- * add the new rows to their clusters' counts and times, apply cl's merges
- * and terms, record the dead letters, advance each partition's next offset
- * (never backwards), commit. The new rows must not be stored yet: the
+ * replace the extraction of the reextract ones (their tags and facts are
+ * views of it, schema/009), add the new rows to their clusters' counts and
+ * times, apply cl's merges and terms, record the dead letters, advance each
+ * partition's next offset (never backwards), commit. The new rows must not be stored yet: the
  * caller looked them up while holding the clustering lock, which every
  * writer of events holds. A row stored all the same fails the batch
  * (STORE_TRANSIENT, nothing written). On a data error confined to rows,
@@ -123,11 +121,6 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                               const store_dead_t *dead, size_t ndead, const store_offset_t *offs,
                               size_t noffs, const store_cluster_ops_t *cl, char *err,
                               size_t errlen);
-
-/* The rows an extraction x (of event id) adds to event_tags and facts, in
- * the form store_row_t.extraction_rows takes (caller frees; NULL when out
- * of memory): derived on the caller's thread, where x is parsed already. */
-char *store_extraction_rows(const char *id, const cJSON *x);
 
 /* Which of these event ids are already stored: known[i] = 1 or 0. Lets a
  * re-delivered or replayed event skip extraction and clustering (and any paid
@@ -259,7 +252,7 @@ const store_stored_event_t *store_event_page_rows(const store_event_page_t *p, s
 void store_event_page_free(store_event_page_t *p);
 
 /* Writes one page's results, as the consumer's batch would: each row's
- * extraction with its tags and facts replaced (ev->id, extraction_json,
+ * extraction replaced (ev->id, extraction_json,
  * extracted_by, extractor_version), its cluster_id added to its cluster's
  * count and times, then cl's merges in order and its terms. */
 store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,

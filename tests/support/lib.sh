@@ -8,7 +8,6 @@
 #   mock_start ARGS...    shoal-mock-kafka; sets $BOOTSTRAP; mock_cmd "broker down 1"
 #   psql_q SQL            one value from the database
 #   pg_reject_poison_rows    PostgreSQL rejects rows titled POISON-ROW
-#   derived_rows_check    tags and facts against the stored extractions
 #   wait_rows_above N S [PID]  until events has more than N rows (S seconds)
 #   rand_below N / rand_sleep MS  random numbers and delays for fault injection
 #   pass NAME / fail NAME MSG / check NAME COND-COMMAND...
@@ -87,26 +86,6 @@ pg_restart_immediate() {
 }
 
 psql_q() { psql -X -q -t -A -d shoal -c "$1"; }
-
-# "MISMATCHES TAGS FACTS": the event_tags and facts rows that differ from
-# what the stored extractions say, read by SQL here (each tag once; each fact
-# with a subject and a predicate, numbered from 1), against the rows the
-# consumer derived from them; then how many rows each table has.
-derived_rows_check() {
-  psql_q "WITH wt AS (SELECT DISTINCT e.id, t FROM events e,
-      jsonb_array_elements_text(coalesce(e.extraction->'tags', '[]')) t),
-    ht AS (SELECT event_id, tag FROM event_tags),
-    wf AS (SELECT e.id, f.ord::int, f.v->>'subject', f.v->>'predicate', f.v->>'object',
-      (f.v->>'amount')::double precision, f.v->>'currency' FROM events e,
-      jsonb_array_elements(coalesce(e.extraction->'facts', '[]')) WITH ORDINALITY f(v, ord)
-      WHERE f.v->>'subject' IS NOT NULL AND f.v->>'predicate' IS NOT NULL),
-    hf AS (SELECT event_id, idx, subject, predicate, object, amount, currency FROM facts)
-    SELECT (SELECT count(*) FROM ((SELECT * FROM wt EXCEPT ALL SELECT * FROM ht)
-             UNION ALL (SELECT * FROM ht EXCEPT ALL SELECT * FROM wt)) x)
-         + (SELECT count(*) FROM ((SELECT * FROM wf EXCEPT ALL SELECT * FROM hf)
-             UNION ALL (SELECT * FROM hf EXCEPT ALL SELECT * FROM wf)) y)
-      || ' ' || (SELECT count(*) FROM event_tags) || ' ' || (SELECT count(*) FROM facts)"
-}
 
 # After migrate: PostgreSQL rejects (SQLSTATE 23514) every row whose title
 # contains POISON-ROW, a constraint the validator cannot know about, as a
