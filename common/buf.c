@@ -40,6 +40,13 @@ void buf_append(buf_t *b, const void *p, size_t n)
     b->len += n;
 }
 
+char *buf_extend(buf_t *b, size_t n)
+{
+    if (buf_reserve(b, n) != 0) return NULL;
+    b->len += n;
+    return b->data + b->len - n;
+}
+
 void buf_puts(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
 
 void buf_printf(buf_t *b, const char *fmt, ...)

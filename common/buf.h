@@ -15,6 +15,8 @@ typedef struct {
 void buf_reset(buf_t *b);  /* len = 0, keeps the memory */
 void buf_free(buf_t *b);
 void buf_append(buf_t *b, const void *p, size_t n);
+/* Adds n bytes at the end for the caller to fill; NULL when out of memory. */
+char *buf_extend(buf_t *b, size_t n);
 void buf_puts(buf_t *b, const char *s);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s escaped for PostgreSQL COPY text format (\\, \t, \n, \r). */

@@ -876,9 +876,11 @@ static int only_spaces(const char *a, const char *b)
  * pushed last. */
 static void words_push(cluster_words_t *w, int field, const char *s, size_t n)
 {
-    unsigned char head[2] = {(unsigned char)field, (unsigned char)n};
-    buf_append(&w->occ, head, sizeof(head));
-    if (n) buf_append(&w->occ, s, n);
+    unsigned char *p = (unsigned char *)buf_extend(&w->occ, 2 + n);
+    if (!p) return;
+    p[0] = (unsigned char)field;
+    p[1] = (unsigned char)n;
+    if (n) memcpy(p + 2, s, n);
 }
 
 /* Where add_word is within a field. */

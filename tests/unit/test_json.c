@@ -204,8 +204,32 @@ static void test_log_line_escapes(void)
     cJSON_Delete(o);
 }
 
+/* buf_extend: room at the end that the caller fills, kept across growth. */
+static void test_buf_extend(void)
+{
+    buf_t b = {0};
+    for (int i = 0; i < 300; i++) {
+        char *p = buf_extend(&b, 3);
+        ASSERT_TRUE(p != NULL);
+        if (!p) break;
+        p[0] = 'a' + i % 26;
+        p[1] = '-';
+        p[2] = '0' + i % 10;
+    }
+    ASSERT_TRUE(b.len == 900);
+    int same = 1;
+    for (int i = 0; i < 300 && b.data; i++)
+        same &= b.data[3 * i] == 'a' + i % 26 && b.data[3 * i + 1] == '-' && b.data[3 * i + 2] == '0' + i % 10;
+    ASSERT_TRUE(same);
+    ASSERT_TRUE(buf_extend(&b, 0) == b.data + 900);
+    b.failed = 1;
+    ASSERT_TRUE(buf_extend(&b, 1) == NULL && b.len == 900);
+    buf_free(&b);
+}
+
 int main(void)
 {
+    test_buf_extend();
     test_scalars();
     test_numbers();
     test_containers();
