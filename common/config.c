@@ -20,7 +20,7 @@ const cfg_def_t config_table[] = {
     {"dlq.topic", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Dead-letter topic; empty means <topic>.dlq."},
     {"batch.size", CFG_INT, "1000", 1, 100000, 1, CFG_CONSUMER, "Most messages in one batch (one transaction)."},
     {"batch.timeout.ms", CFG_INT, "200", 1, 60000, 1, CFG_CONSUMER, "Longest wait to fill a batch."},
-    {"batch.eager", CFG_BOOL, "true", 0, 0, 1, CFG_CONSUMER, "A batch also goes as soon as the writer is free, unless the messages already fetched would fill it (batches grow with the load); false: only when full or after batch.timeout.ms. Not with llm.url set (an LLM round costs its latency whatever the batch size)."},
+    {"batch.eager", CFG_BOOL, "true", 0, 0, 1, CFG_CONSUMER, "A batch also goes as soon as the writer is free (batches grow with the load); false: only when full or after batch.timeout.ms. Not with llm.url set (an LLM round costs its latency whatever the batch size)."},
     {"retry.backoff.ms", CFG_INT, "200", 10, 60000, 1, CFG_CONSUMER, "First back-off after a transient failure; doubles, with jitter."},
     {"retry.backoff.max.ms", CFG_INT, "10000", 100, 600000, 1, CFG_CONSUMER, "Cap of the transient-failure back-off."},
     {"shutdown.timeout.ms", CFG_INT, "20000", 1000, 600000, 0, CFG_BOTH, "Bound on a graceful shutdown after SIGTERM/SIGINT."},

@@ -422,16 +422,11 @@ static int run_loop(consumer_t *c, int drain)
         /* A batch goes to the writer when it is full or old, or (eager) as
          * soon as the writer is free (like a group commit: batches are as
          * large as the load makes them, and a message waits for at most
-         * one write before its own), unless the messages already fetched
-         * would fill it: behind a backlog, batches fill up, as fewer
-         * transactions cost the database less per event. With nothing to
-         * hand over, a written batch is settled (its offsets committed)
-         * once the writer is done. */
+         * one write before its own); with nothing to hand over, a written
+         * batch is settled (its offsets committed) once the writer is done. */
         size_t n = batch_count(c->batch);
         int writer_free = batch_writer_free(c->batch);
-        int backlog = n + source_waiting(c->source) >= (size_t)c->batch_size;
-        int eager_go = c->batch_eager && writer_free && !backlog;
-        if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline || eager_go)) ||
+        if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline || (c->batch_eager && writer_free))) ||
             (n == 0 && batch_pending(c->batch) && writer_free)) {
             if (flush_until_durable(c, 0, 0) != 0) return -1;
         } else if (n > 0 && batch_unprepared(c->batch) >= (m ? PREPARE_CHUNK : 1)) {

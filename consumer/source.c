@@ -18,7 +18,6 @@ typedef struct {
 
 struct source {
     rd_kafka_t *rk;
-    rd_kafka_queue_t *queue; /* the consumer queue, for source_waiting() */
     source_hooks_t hooks;
     part_state_t *parts;
     size_t nparts, cap;
@@ -168,7 +167,6 @@ source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err
         return NULL;
     }
     rd_kafka_poll_set_consumer(s->rk);
-    s->queue = rd_kafka_queue_get_consumer(s->rk);
     return s;
 }
 
@@ -262,11 +260,6 @@ void source_commit_mirror(source_t *s, const char *const *topics, const int32_t 
 
 size_t source_assigned(const source_t *s) { return s->nparts; }
 
-size_t source_waiting(const source_t *s)
-{
-    return s->queue ? rd_kafka_queue_length(s->queue) : 0;
-}
-
 int source_caught_up(const source_t *s)
 {
     if (s->nparts == 0) return 0;
@@ -299,7 +292,6 @@ void source_destroy(source_t *s)
     if (!s) return;
     if (s->rk) {
         source_close(s);
-        if (s->queue) rd_kafka_queue_destroy(s->queue);
         rd_kafka_destroy(s->rk);
     }
     for (size_t i = 0; i < s->nparts; i++) free(s->parts[i].topic);

@@ -51,10 +51,6 @@ void source_resume(source_t *s);
 void source_commit_mirror(source_t *s, const char *const *topics, const int32_t *parts,
                           const int64_t *next, size_t n);
 
-/* Messages fetched and waiting to be polled (with any pending client
- * events): above 0, the consumer is behind what has already arrived. */
-size_t source_waiting(const source_t *s);
-
 size_t source_assigned(const source_t *s);
 /* 1 when something is assigned and every assigned partition is at its end. */
 int source_caught_up(const source_t *s);
