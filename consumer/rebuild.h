@@ -8,7 +8,7 @@
  *               (the LLM's, paid work) is kept as stored, unless an LLM is
  *               given (--reextract): then it goes through the LLM again,
  *               and keeps the stored one where the LLM does not answer.
- *               Tags and facts are replaced from the extraction either way.
+ *               Tags and facts follow the extraction (views of it).
  *   clusters    a fresh cluster engine (the caller's configuration, as the
  *               consumer builds it) sees the events in the order the
  *               consumer clusters them (batch by batch: ingested_at, then

@@ -624,10 +624,10 @@ static int isolate_rejects(store_t *s, store_row_t *rows, size_t nrows, int time
     return marked;
 }
 
-/* --reextract: a stored event's extraction is replaced, and with it its
- * tags and facts, which are views of it (schema/009) (its cluster stays:
- * clustering is not paid work and is not redone). An event deleted
- * meanwhile is stored again (*inserted = 1). */
+/* --reextract: a stored event's extraction is replaced, and its tags and
+ * facts with it (views of it, schema/009). Its cluster stays: clustering
+ * is not paid work and is not redone. An event deleted meanwhile is stored
+ * again (*inserted = 1). */
 static int extraction_replace(store_t *s, const store_row_t *r, int *inserted, char *err, size_t errlen)
 {
     const char *p[] = {r->ev->id, r->extraction_json, r->extracted_by, r->extractor_version};
@@ -638,15 +638,13 @@ static int extraction_replace(store_t *s, const store_row_t *r, int *inserted, c
     if (check(s, res, PGRES_COMMAND_OK, err, errlen, 1) != 0) return -1;
     *inserted = strcmp(PQcmdTuples(res), "0") == 0;
     PQclear(res);
-    if (*inserted) {
-        const char *v[NCOLS];
-        row_scratch_t sc;
-        row_values(r, &sc, v);
-        int rc = exec_ok(s, INSERT_ONE, NCOLS, v, err, errlen);
-        row_scratch_free(&sc);
-        return rc;
-    }
-    return 0;
+    if (!*inserted) return 0;
+    const char *v[NCOLS];
+    row_scratch_t sc;
+    row_values(r, &sc, v);
+    int rc = exec_ok(s, INSERT_ONE, NCOLS, v, err, errlen);
+    row_scratch_free(&sc);
+    return rc;
 }
 
 /* A merge list as final pairs: every absorbed id with the survivor of its

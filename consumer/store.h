@@ -110,9 +110,9 @@ store_rc_t store_offsets_reset(store_t *s, const char *group, const store_offset
  * replace the extraction of the reextract ones (their tags and facts are
  * views of it, schema/009), add the new rows to their clusters' counts and
  * times, apply cl's merges and terms, record the dead letters, advance each
- * partition's next offset (never backwards), commit. The new rows must not be stored yet: the
- * caller looked them up while holding the clustering lock, which every
- * writer of events holds. A row stored all the same fails the batch
+ * partition's next offset (never backwards), commit. The new rows must not
+ * be stored yet: the caller looked them up while holding the clustering
+ * lock, which every writer of events holds. A row stored all the same fails the batch
  * (STORE_TRANSIENT, nothing written). On a data error confined to rows,
  * marks them (rejected=1), rolls back and returns STORE_REJECTED: the
  * caller dead-letters them and calls again without them. Any failure rolls
@@ -252,9 +252,9 @@ const store_stored_event_t *store_event_page_rows(const store_event_page_t *p, s
 void store_event_page_free(store_event_page_t *p);
 
 /* Writes one page's results, as the consumer's batch would: each row's
- * extraction replaced (ev->id, extraction_json,
- * extracted_by, extractor_version), its cluster_id added to its cluster's
- * count and times, then cl's merges in order and its terms. */
+ * extraction replaced (ev->id, extraction_json, extracted_by,
+ * extractor_version), its cluster_id added to its cluster's count and
+ * times, then cl's merges in order and its terms. */
 store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
                                const store_cluster_ops_t *cl, char *err, size_t errlen);
 

@@ -5,7 +5,9 @@
 -- extractions, so nothing is lost. The two functions are the one place the
 -- derivation is spelled out: each tag once; each fact that has a subject
 -- and a predicate, numbered from 1 by its place in the list, with object
--- and currency when they are strings and amount when it is a number.
+-- and currency when they are strings and amount when it is a number that
+-- a double holds (a larger one, written by hand, would make every read of
+-- facts fail).
 -- Consumers of earlier versions still write the rows until they are
 -- replaced: those writes (COPY included) change nothing, as the views
 -- already show what they would add or remove.
@@ -25,7 +27,8 @@ RETURNS TABLE (idx integer, subject text, predicate text, object text, amount do
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT f.ord::integer, f.v->>'subject', f.v->>'predicate',
            CASE WHEN jsonb_typeof(f.v->'object') = 'string' THEN f.v->>'object' END,
-           CASE WHEN jsonb_typeof(f.v->'amount') = 'number' THEN (f.v->>'amount')::double precision END,
+           CASE WHEN jsonb_typeof(f.v->'amount') = 'number' AND abs((f.v->'amount')::numeric) < 1e308
+                THEN (f.v->>'amount')::double precision END,
            CASE WHEN jsonb_typeof(f.v->'currency') = 'string' THEN f.v->>'currency' END
     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(x->'facts') = 'array' THEN x->'facts' END)
          WITH ORDINALITY f(v, ord)

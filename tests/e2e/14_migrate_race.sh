@@ -27,26 +27,26 @@ psql_q "SELECT 1 FROM events LIMIT 0" >/dev/null && pass "events table exists" |
 # Migration 009: tags and facts are views of the extraction. Each tag once,
 # strings only; each fact with a string subject and predicate, numbered by
 # its place in the list; object and currency only as strings, amount only
-# as a number; no rows from a missing or malformed list.
+# as a number a double holds; no rows from a missing or malformed list.
 ins_event() { # id extraction-json
   psql_q "INSERT INTO events (id, kind, source, title, kafka_topic, kafka_partition, kafka_offset, extraction)
           VALUES ('$1', 'article', 's', 't', 'x', 0, 0, '$2')" >/dev/null
 }
-ins_event v1 '{"tags":["ai","ai",3,"funding",null],"facts":[{"subject":"Acme","predicate":"raised","amount":5.25,"currency":"USD","object":7},{"predicate":"acquired"},4,{"subject":"Bolt","predicate":"acquired","object":"Cog","amount":"9","currency":1}]}'
+ins_event v1 '{"tags":["ai","ai",3,"funding",null],"facts":[{"subject":"Acme","predicate":"raised","amount":5.25,"currency":"USD","object":7},{"predicate":"acquired"},4,{"subject":"Bolt","predicate":"acquired","object":"Cog","amount":"9","currency":1},{"subject":"Huge","predicate":"raised","amount":1e400}]}'
 ins_event v2 '{"tags":"ai","facts":{"subject":"A","predicate":"raised"}}'
 ins_event v3 '{}'
 got=$(psql_q "SELECT string_agg(event_id || ':' || tag, ',' ORDER BY event_id, tag) FROM event_tags")
 [ "$got" = "v1:ai,v1:funding" ] && pass "event_tags: each string tag of the extraction once" || fail "event_tags view" "$got"
 got=$(psql_q "SELECT string_agg(concat_ws('|', event_id, idx, subject, predicate, coalesce(object, '-'),
                 coalesce(amount::text, '-'), coalesce(currency, '-')), ',' ORDER BY event_id, idx) FROM facts")
-[ "$got" = "v1|1|Acme|raised|-|5.25|USD,v1|4|Bolt|acquired|Cog|-|-" ] &&
+[ "$got" = "v1|1|Acme|raised|-|5.25|USD,v1|4|Bolt|acquired|Cog|-|-,v1|5|Huge|raised|-|-|-" ] &&
   pass "facts: the extraction's facts with subject and predicate, numbered by place, typed" || fail "facts view" "$got"
 # A consumer of an earlier version writes the rows itself during a rollout:
 # its COPY and deletes go through and change nothing.
 printf 'v3\tstale\n' | psql -X -q -d shoal -c "COPY event_tags (event_id, tag) FROM STDIN" 2>"$T/old.log" &&
   psql_q "DELETE FROM event_tags WHERE event_id = 'v1'; DELETE FROM facts WHERE event_id = 'v1';
           INSERT INTO facts (event_id, idx, subject, predicate) VALUES ('v3', 1, 'S', 'raised')" >/dev/null 2>>"$T/old.log" &&
-  [ "$(psql_q "SELECT (SELECT count(*) FROM event_tags) || '/' || (SELECT count(*) FROM facts)")" = "2/2" ] &&
+  [ "$(psql_q "SELECT (SELECT count(*) FROM event_tags) || '/' || (SELECT count(*) FROM facts)")" = "2/3" ] &&
   pass "an earlier version's tag and fact writes are accepted and change nothing" || fail "old writer" "$(cat "$T/old.log")"
 
 # Upgrading a database of migration 008, whose tag and fact tables hold rows:
