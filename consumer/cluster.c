@@ -204,10 +204,25 @@ static int id_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The at most k heaviest of in[0..n) into out, heaviest first: the first k
- * sorted by insertion, then each later one inserted if it beats the k-th
- * (most lose at once). A tie goes after the terms before it, as in a stable
- * sort. */
+static uint32_t idmap_get(const cluster_engine_t *e, int64_t id);
+
+/* cluster_engine_get's state, its terms in the engine's order (term id). */
+static int cluster_state_read(cluster_engine_t *e, int64_t id, cluster_state_t *out)
+{
+    uint32_t slot = idmap_get(e, id);
+    if (slot == NO_TERM) return -1;
+    const cl_t *c = &e->cl[slot];
+    if (grow(&e->out, &e->capout, c->n, sizeof(cluster_term_t)) < 0) return -1;
+    for (uint32_t i = 0; i < c->n; i++)
+        e->out[i] = (cluster_term_t){e->terms[c->tw[i].term].str, c->tw[i].w};
+    *out = (cluster_state_t){c->id, c->docs, c->last_seen, e->out, c->n};
+    return 0;
+}
+
+/* The at most k heaviest of in[0..n) into out, heaviest first (ties: by
+ * term, a total order, so in's order does not matter): the first k sorted
+ * by insertion, then each later one inserted if it beats the k-th (most
+ * lose at once). */
 static void top_terms_select(const cluster_term_t *in, size_t n, size_t k, cluster_term_t *out)
 {
     if (k) memcpy(out, in, k * sizeof(*out));
@@ -237,7 +252,7 @@ int cluster_engine_top_terms(cluster_engine_t *e, const int64_t *ids, size_t n, 
     qsort(sorted, n, sizeof(*sorted), id_cmp);
     for (size_t i = 0; i < n; i++) {
         cluster_state_t st;
-        if ((i > 0 && sorted[i] == sorted[i - 1]) || cluster_engine_get(e, sorted[i], &st) != 0) continue;
+        if ((i > 0 && sorted[i] == sorted[i - 1]) || cluster_state_read(e, sorted[i], &st) != 0) continue;
         size_t k = st.n_terms < max ? st.n_terms : max;
         top_terms_select(st.terms, st.n_terms, k, top);
         if (*n_rows + k > *cap && grow(rows, cap, *n_rows + k, sizeof(**rows)) < 0) goto out;
@@ -1365,14 +1380,8 @@ static int cmp_out(const void *a, const void *b)
 
 int cluster_engine_get(cluster_engine_t *e, int64_t id, cluster_state_t *out)
 {
-    uint32_t slot = idmap_get(e, id);
-    if (slot == NO_TERM) return -1;
-    const cl_t *c = &e->cl[slot];
-    if (grow(&e->out, &e->capout, c->n, sizeof(cluster_term_t)) < 0) return -1;
-    for (uint32_t i = 0; i < c->n; i++)
-        e->out[i] = (cluster_term_t){e->terms[c->tw[i].term].str, c->tw[i].w};
-    sort(e->out, c->n, sizeof(cluster_term_t), cmp_out);
-    *out = (cluster_state_t){c->id, c->docs, c->last_seen, e->out, c->n};
+    if (cluster_state_read(e, id, out) != 0) return -1;
+    sort(e->out, out->n_terms, sizeof(cluster_term_t), cmp_out);
     return 0;
 }
 
