@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void print_number(buf_t *b, double d)
+void json_print_number(buf_t *b, double d)
 {
     char s[32];
     size_t n;
@@ -36,7 +36,7 @@ void json_print(buf_t *b, const cJSON *item)
     switch (item->type & 0xFF) {
     case cJSON_False: buf_append(b, "false", 5); break;
     case cJSON_True: buf_append(b, "true", 4); break;
-    case cJSON_Number: print_number(b, item->valuedouble); break;
+    case cJSON_Number: json_print_number(b, item->valuedouble); break;
     case cJSON_String: buf_json_string(b, item->valuestring ? item->valuestring : ""); break;
     case cJSON_Raw: buf_puts(b, item->valuestring ? item->valuestring : ""); break;
     case cJSON_Array:

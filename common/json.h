@@ -14,6 +14,9 @@
 
 #include "buf.h"
 
+/* Appends d to b as json_print prints a number. */
+void json_print_number(buf_t *b, double d);
+
 /* Appends item to b; on allocation failure b->failed is set. */
 void json_print(buf_t *b, const cJSON *item);
 

@@ -109,6 +109,7 @@ struct batch {
     cJSON **llm_out;
     size_t scratch_cap;
     text_words_t tokens[2]; /* the extractor's tokens of the event in hand */
+    extraction_text_t extraction; /* its extraction as text */
     /* Writer-side scratch. */
     store_row_t *rows;
     store_dead_t *dead;
@@ -239,6 +240,7 @@ void batch_destroy(batch_t *b)
     free(b->llm_out);
     text_words_free(&b->tokens[0]);
     text_words_free(&b->tokens[1]);
+    extraction_text_free(&b->extraction);
     free(b->offs);
     free(b->out.topics);
     free(b->out.partitions);
@@ -532,6 +534,25 @@ static extract_input_t item_input(const item_t *it)
 
 #define ENTITIES_MAX 64
 
+/* Gives the item its extraction: json and meta (taken: "by\0version\0"
+ * then the n entity names, each NUL-terminated). -1 when either is NULL
+ * (out of memory; both are freed). */
+static int item_keep_extraction(item_t *it, char *json, char *meta, size_t n_entities)
+{
+    if (!json || !meta) {
+        free(json);
+        free(meta);
+        return -1;
+    }
+    free(it->extracted_meta);
+    it->extraction_json = json;
+    it->extracted_meta = meta;
+    it->extracted_by = meta;
+    it->extractor_version = meta + strlen(meta) + 1;
+    it->n_entities = n_entities;
+    return 0;
+}
+
 /* Keeps what the item needs of x (an extraction object), then frees x.
  * -1 when out of memory (the item has no extraction then). */
 static int item_set_extraction(item_t *it, cJSON *x)
@@ -543,23 +564,25 @@ static int item_set_extraction(item_t *it, cJSON *x)
     size_t n = 2 + extraction_entity_names(x, strs + 2, ENTITIES_MAX), len = 0;
     for (size_t i = 0; i < n; i++) len += strlen(strs[i]) + 1;
     char *json = json_print_alloc(x), *meta = malloc(len + 1);
-    if (json && meta) {
+    if (meta) {
         char *p = meta;
         for (size_t i = 0; i < n; i++) p = stpcpy(p, strs[i]) + 1;
     }
     cJSON_Delete(x);
-    if (!json || !meta) {
-        free(json);
-        free(meta);
-        return -1;
+    return item_keep_extraction(it, json, meta, n - 2);
+}
+
+/* The same for the built-in extractor's text (extractor_run_text), copied. */
+static int item_set_builtin_extraction(item_t *it, const extraction_text_t *t)
+{
+    static const char head[] = "builtin\0" EXTRACTOR_BUILTIN_VERSION;
+    char *json = malloc(t->json.len + 1), *meta = malloc(sizeof(head) + t->names.len);
+    if (json) memcpy(json, t->json.data, t->json.len + 1);
+    if (meta) {
+        memcpy(meta, head, sizeof(head));
+        if (t->names.len) memcpy(meta + sizeof(head), t->names.data, t->names.len);
     }
-    free(it->extracted_meta);
-    it->extraction_json = json;
-    it->extracted_meta = meta;
-    it->extracted_by = meta;
-    it->extractor_version = meta + strlen(meta) + 1;
-    it->n_entities = n - 2;
-    return 0;
+    return item_keep_extraction(it, json, meta, t->n_names < ENTITIES_MAX ? t->n_names : ENTITIES_MAX);
 }
 
 static void llm_observe(batch_t *b, const llm_batch_stats_t *st)
@@ -626,7 +649,7 @@ static cluster_doc_t item_cluster_doc(const item_t *it, const char **names)
 }
 
 /* An item's words to cluster, from the extractor's tokens of it when given
- * (tokens: NULL, or what extractor_run_words recorded for this item). */
+ * (tokens: NULL, or what extractor_run_text recorded for this item). */
 static void item_build_words(batch_t *b, item_t *it, const text_words_t *tokens)
 {
     if (it->has_words || !item_needs_cluster(it)) return;
@@ -649,10 +672,12 @@ static int stage_extract(batch_t *b, char *err, size_t errlen)
         if (it->state != ITEM_OK || it->extraction_json) continue;
         extract_input_t in = item_input(it);
         char e[256];
-        cJSON *x = extractor_run_words(b->st.extractor, &in, b->tokens, e, sizeof(e));
-        if (!x || item_set_extraction(it, x) != 0) {
-            if (!x) mark_dead(it, "extract_failed", "extract", e);
-            else mark_dead(it, "extract_failed", "extract", "out of memory");
+        if (extractor_run_text(b->st.extractor, &in, b->tokens, &b->extraction, e, sizeof(e)) != 0) {
+            mark_dead(it, "extract_failed", "extract", e);
+            continue;
+        }
+        if (item_set_builtin_extraction(it, &b->extraction) != 0) {
+            mark_dead(it, "extract_failed", "extract", "out of memory");
             continue;
         }
         if (b->st.llm) b->stats.llm_fallbacks++;

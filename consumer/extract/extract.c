@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "text.h"
 
 extractor_t *extractor_new(const char *taxonomy_path, const char *gazetteer_path, char *err,
@@ -299,37 +300,42 @@ int ex_casing(const ex_doc_t *d, uint64_t hash)
 
 /* ---- Output ------------------------------------------------------------- */
 
-/* Output is built with constant keys and, where the text is static,
- * string references: fewer small allocations per document. Each helper
- * frees the item if it cannot be attached. */
-static int put(cJSON *o, const char *key, cJSON *item)
+/* The object is written as text, in the form json_print gives it (json.h):
+ * building a cJSON tree, printing it and freeing it cost about a tenth of
+ * the consumer's instructions. Each member after the first is written with
+ * the comma before it; keys are constants needing no escapes. */
+static void out_key(buf_t *b, const char *key)
 {
-    if (item && cJSON_AddItemToObjectCS(o, key, item)) return 0;
-    cJSON_Delete(item);
-    return -1;
+    buf_append(b, ",\"", 2);
+    buf_puts(b, key);
+    buf_append(b, "\":", 2);
 }
 
-static int push(cJSON *arr, cJSON *item)
+static void out_string(buf_t *b, const char *key, const char *s)
 {
-    if (item && cJSON_AddItemToArray(arr, item)) return 0;
-    cJSON_Delete(item);
-    return -1;
+    out_key(b, key);
+    if (s) buf_json_string(b, s);
+    else buf_append(b, "null", 4);
 }
 
-/* A new object appended to arr, or NULL. */
-static cJSON *push_object(cJSON *arr)
+static void out_number(buf_t *b, const char *key, double v)
 {
-    cJSON *o = cJSON_CreateObject();
-    return push(arr, o) == 0 ? o : NULL;
+    out_key(b, key);
+    json_print_number(b, v);
 }
 
-static cJSON *put_array(cJSON *o, const char *key)
+/* A count, amount or percent not stated (< 0) is null. */
+static void out_optional(buf_t *b, const char *key, double v)
 {
-    cJSON *a = cJSON_CreateArray();
-    return put(o, key, a) == 0 ? a : NULL;
+    if (v >= 0) out_number(b, key, v);
+    else out_string(b, key, NULL);
 }
 
-static cJSON *opt_number(double v) { return v >= 0 ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+/* Opens element i of an array: [ before the first, a comma before others. */
+static void out_element(buf_t *b, size_t i) { buf_append(b, i ? "," : "[", 1); }
+
+/* Closes an array of n elements. */
+static void out_array_end(buf_t *b, size_t n) { buf_append(b, n ? "]" : "[]", n ? 1 : 2); }
 
 static int cmp_entity(const void *a, const void *b, void *arg)
 {
@@ -339,34 +345,40 @@ static int cmp_entity(const void *a, const void *b, void *arg)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int out_entities(const ex_doc_t *d, cJSON *out)
+/* Entities, most mentioned first; their names also go to out->names. */
+static int out_entities(const ex_doc_t *d, extraction_text_t *out)
 {
-    cJSON *arr = put_array(out, "entities");
+    buf_t *b = &out->json;
     int32_t *idx = malloc((d->nent + 1) * sizeof *idx);
-    int rc = arr && idx ? 0 : -1;
+    if (!idx) return -1;
     size_t n = 0;
-    for (size_t i = 0; i < d->nent && !rc; i++)
+    for (size_t i = 0; i < d->nent; i++)
         if (d->ent[i].merged < 0) idx[n++] = (int32_t)i;
-    if (!rc) qsort_r(idx, n, sizeof *idx, cmp_entity, d->ent);
-    for (size_t i = 0; i < n && i < EX_MAX_ENTITIES && !rc; i++) {
+    qsort_r(idx, n, sizeof *idx, cmp_entity, d->ent);
+    if (n > EX_MAX_ENTITIES) n = EX_MAX_ENTITIES;
+    out_key(b, "entities");
+    for (size_t i = 0; i < n; i++) {
         const ex_entity_t *e = &d->ent[idx[i]];
-        cJSON *o = push_object(arr);
-        if (!o || put(o, "name", cJSON_CreateString(e->name)) < 0 ||
-            put(o, "type", cJSON_CreateStringReference(ex_etype_names[e->type])) < 0 ||
-            put(o, "count", cJSON_CreateNumber(e->count)) < 0)
-            rc = -1;
+        out_element(b, i);
+        buf_append(b, "{\"name\":", 8);
+        buf_json_string(b, e->name);
+        out_string(b, "type", ex_etype_names[e->type]);
+        out_number(b, "count", e->count);
+        buf_append(b, "}", 1);
+        buf_append(&out->names, e->name, strlen(e->name) + 1);
     }
+    out_array_end(b, n);
+    out->n_names = n;
     free(idx);
-    return rc;
+    return 0;
 }
 
 /* Money, percentages and dates in order of appearance, each value once. */
-static int out_spans(const ex_doc_t *d, cJSON *out, const char *key, int kind)
+static void out_spans(const ex_doc_t *d, buf_t *b, const char *key, int kind)
 {
-    cJSON *arr = put_array(out, key);
-    if (!arr) return -1;
     const ex_span_t *seen[EX_MAX_AMOUNTS];
     size_t n = 0;
+    out_key(b, key);
     for (int fi = 0; fi < 2; fi++) {
         const ex_field_t *f = &d->f[fi];
         for (size_t i = 0; i < f->nspan && n < EX_MAX_AMOUNTS; i++) {
@@ -378,54 +390,55 @@ static int out_spans(const ex_doc_t *d, cJSON *out, const char *key, int kind)
                                       : seen[j]->value == sp->value &&
                                             strcmp(seen[j]->currency, sp->currency) == 0;
             if (dup) continue;
-            seen[n++] = sp;
             char text[128];
             size_t tl = ex_utf8_prefix(f->s + sp->start, sp->end - sp->start, sizeof text - 1);
             memcpy(text, f->s + sp->start, tl);
             text[tl] = '\0';
-            cJSON *o = push_object(arr);
-            if (!o || put(o, "text", cJSON_CreateString(text)) < 0 ||
-                put(o, "value", kind == TK_DATE ? cJSON_CreateString(sp->date)
-                                                : cJSON_CreateNumber(sp->value)) < 0 ||
-                (kind == TK_MONEY && put(o, "currency", cJSON_CreateString(sp->currency)) < 0))
-                return -1;
+            out_element(b, n);
+            seen[n++] = sp;
+            buf_append(b, "{\"text\":", 8);
+            buf_json_string(b, text);
+            if (kind == TK_DATE) out_string(b, "value", sp->date);
+            else out_number(b, "value", sp->value);
+            if (kind == TK_MONEY) out_string(b, "currency", sp->currency);
+            buf_append(b, "}", 1);
         }
     }
-    return 0;
+    out_array_end(b, n);
 }
 
-static int out_facts(const ex_doc_t *d, cJSON *out)
+static void out_facts(const ex_doc_t *d, buf_t *b)
 {
-    cJSON *arr = put_array(out, "facts");
-    if (!arr) return -1;
+    out_key(b, "facts");
     for (size_t i = 0; i < d->nfact; i++) {
         const ex_fact_t *f = &d->fact[i];
         const char *subj = f->subject >= 0 ? d->ent[f->subject].name : f->subject_text;
         const char *obj = f->object >= 0 ? d->ent[ex_entity_root(d, f->object)].name
                           : f->object_text[0] ? f->object_text
                                               : NULL;
-        cJSON *o = push_object(arr);
-        if (!o || put(o, "subject", cJSON_CreateString(subj)) < 0 ||
-            put(o, "predicate", cJSON_CreateStringReference(f->predicate)) < 0 ||
-            put(o, "object", obj ? cJSON_CreateString(obj) : cJSON_CreateNull()) < 0 ||
-            put(o, "amount", opt_number(f->amount)) < 0 ||
-            put(o, "currency", f->amount >= 0 ? cJSON_CreateString(f->currency)
-                                              : cJSON_CreateNull()) < 0)
-            return -1;
-        if (!strcmp(f->predicate, "layoffs") && (put(o, "count", opt_number(f->count)) < 0 ||
-                                                 put(o, "percent", opt_number(f->percent)) < 0))
-            return -1;
+        out_element(b, i);
+        buf_append(b, "{\"subject\":", 11);
+        buf_json_string(b, subj);
+        out_string(b, "predicate", f->predicate);
+        out_string(b, "object", obj);
+        out_optional(b, "amount", f->amount);
+        out_string(b, "currency", f->amount >= 0 ? f->currency : NULL);
+        if (!strcmp(f->predicate, "layoffs")) {
+            out_optional(b, "count", f->count);
+            out_optional(b, "percent", f->percent);
+        }
+        buf_append(b, "}", 1);
     }
-    return 0;
+    out_array_end(b, d->nfact);
 }
 
 /* The most frequent content words (title words count double), for search
  * and clustering. A selection of the top few: no sort needed. */
-static int out_key_terms(ex_doc_t *d, cJSON *out)
+static void out_key_terms(ex_doc_t *d, buf_t *b)
 {
-    cJSON *arr = put_array(out, "key_terms");
-    if (!arr) return -1;
-    for (int picked = 0; picked < EX_MAX_KEY_TERMS; picked++) {
+    size_t n = 0;
+    out_key(b, "key_terms");
+    for (; n < EX_MAX_KEY_TERMS; n++) {
         ex_word_t *best = NULL;
         for (size_t i = 0; i < d->nwords; i++)
             if (d->words[i].score >= 2 && (!best || d->words[i].score > best->score))
@@ -435,9 +448,55 @@ static int out_key_terms(ex_doc_t *d, cJSON *out)
         char norm[EX_WORD_MAX * 2 + 1];
         text_normalize(d->f[best->field].s + t->start, t->end - t->start, norm, sizeof norm);
         best->score = 0;
-        if (push(arr, cJSON_CreateString(norm)) < 0) return -1;
+        out_element(b, n);
+        buf_json_string(b, norm);
     }
-    return 0;
+    out_array_end(b, n);
+}
+
+/* The tags (the taxonomy's, then a repository event's), and that event's
+ * repo section: ex_repo works on small cJSON values, printed here. */
+static int out_tags_repo(ex_doc_t *d, const extract_input_t *in, buf_t *b)
+{
+    cJSON *tags = cJSON_CreateArray(), *holder = cJSON_CreateObject();
+    int ok = tags && holder;
+    /* References: the tree is printed before the extractor can go. */
+    for (size_t i = 0; ok && i < d->x->tax.ntags; i++)
+        if (ex_tag_on(d, i)) {
+            cJSON *v = cJSON_CreateStringReference(d->x->tax.tags[i]);
+            ok = v && cJSON_AddItemToArray(tags, v);
+            if (!ok) cJSON_Delete(v);
+        }
+    /* The repo section adds tags and a fact, so it comes before facts. */
+    ok = ok && (in->kind != 1 || ex_repo(d, in->repo, holder, tags) == 0);
+    if (ok) {
+        out_key(b, "tags");
+        json_print(b, tags);
+        const cJSON *repo = cJSON_GetObjectItemCaseSensitive(holder, "repo");
+        if (repo) {
+            out_key(b, "repo");
+            json_print(b, repo);
+        }
+    }
+    cJSON_Delete(tags);
+    cJSON_Delete(holder);
+    return ok ? 0 : -1;
+}
+
+static int write_output(ex_doc_t *d, const extract_input_t *in, extraction_text_t *out)
+{
+    buf_t *b = &out->json;
+    buf_puts(b, "{\"extracted_by\":\"builtin\"");
+    out_string(b, "extractor_version", EXTRACTOR_BUILTIN_VERSION);
+    if (out_entities(d, out) != 0) return -1;
+    out_spans(d, b, "money", TK_MONEY);
+    out_spans(d, b, "percentages", TK_PERCENT);
+    out_spans(d, b, "dates", TK_DATE);
+    if (out_tags_repo(d, in, b) != 0) return -1;
+    out_facts(d, b);
+    out_key_terms(d, b);
+    buf_append(b, "}", 1);
+    return b->failed || out->names.failed || !buf_cstr(b) ? -1 : 0;
 }
 
 /* ---- Run ---------------------------------------------------------------- */
@@ -456,30 +515,6 @@ static void doc_free(ex_doc_t *d)
     ex_map_free(&d->seen);
 }
 
-static cJSON *build_output(ex_doc_t *d, const extract_input_t *in)
-{
-    cJSON *out = cJSON_CreateObject();
-    if (!out) return NULL;
-    cJSON *tags = NULL;
-    int ok = put(out, "extracted_by", cJSON_CreateStringReference("builtin")) == 0 &&
-             put(out, "extractor_version",
-                 cJSON_CreateStringReference(EXTRACTOR_BUILTIN_VERSION)) == 0 &&
-             out_entities(d, out) == 0 && out_spans(d, out, "money", TK_MONEY) == 0 &&
-             out_spans(d, out, "percentages", TK_PERCENT) == 0 &&
-             out_spans(d, out, "dates", TK_DATE) == 0 && (tags = put_array(out, "tags")) != NULL;
-    /* Tag names are copied: the output may outlive the extractor. */
-    for (size_t i = 0; ok && i < d->x->tax.ntags; i++)
-        if (ex_tag_on(d, i)) ok = push(tags, cJSON_CreateString(d->x->tax.tags[i])) == 0;
-    /* The repo section adds tags and a fact, so it comes before facts. */
-    ok = ok && (in->kind != 1 || ex_repo(d, in->repo, out, tags) == 0) &&
-         out_facts(d, out) == 0 && out_key_terms(d, out) == 0;
-    if (!ok) {
-        cJSON_Delete(out);
-        return NULL;
-    }
-    return out;
-}
-
 cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err, size_t errlen)
 {
     return extractor_run_words(x, in, NULL, err, errlen);
@@ -487,6 +522,18 @@ cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err,
 
 cJSON *extractor_run_words(const extractor_t *x, const extract_input_t *in, text_words_t words[2], char *err,
                            size_t errlen)
+{
+    extraction_text_t t = {0};
+    cJSON *o = NULL;
+    if (extractor_run_text(x, in, words, &t, err, errlen) == 0 &&
+        !(o = cJSON_ParseWithLength(t.json.data, t.json.len)))
+        snprintf(err, errlen, "extractor: out of memory");
+    extraction_text_free(&t);
+    return o;
+}
+
+int extractor_run_text(const extractor_t *x, const extract_input_t *in, text_words_t words[2],
+                       extraction_text_t *out, char *err, size_t errlen)
 {
     ex_doc_t d;
     memset(&d, 0, sizeof d);
@@ -498,8 +545,12 @@ cJSON *extractor_run_words(const extractor_t *x, const extract_input_t *in, text
     d.f[EX_FIELD_TEXT].s = text;
     d.f[EX_FIELD_TEXT].len = strnlen(text, EXTRACT_TEXT_SCAN);
     for (int i = 0; words && i < 2; i++) text_words_reset(&words[i], d.f[i].s);
+    buf_reset(&out->json);
+    buf_reset(&out->names);
+    out->json.failed = out->names.failed = 0;
+    out->n_names = 0;
 
-    cJSON *out = NULL;
+    int rc = -1;
     size_t words_guess = (d.f[0].len + d.f[1].len) / 24 + 16; /* distinct words; the map grows */
     const char *stop = text_stopword(in->lang, 0);
     int stop_mode = !stop ? STOP_NONE : stop == text_stopword("en", 0) ? STOP_CACHED : STOP_CALL;
@@ -513,15 +564,21 @@ cJSON *extractor_run_words(const extractor_t *x, const extract_input_t *in, text
             ex_entities(&d) == 0) {
             ex_facts(&d);
             ex_tags(&d, in->tags);
-            out = build_output(&d, in);
+            rc = write_output(&d, in, out);
         }
     }
     /* A field cut at its scan limit: clustering reads past it. */
     for (int i = 0; words && i < 2; i++)
         if (d.f[i].s[d.f[i].len]) text_words_cut(&words[i]);
     doc_free(&d);
-    if (!out) snprintf(err, errlen, "extractor: out of memory");
-    return out;
+    if (rc != 0) snprintf(err, errlen, "extractor: out of memory");
+    return rc;
+}
+
+void extraction_text_free(extraction_text_t *t)
+{
+    buf_free(&t->json);
+    buf_free(&t->names);
 }
 
 size_t extraction_entity_names(const cJSON *x, const char **names, size_t max)

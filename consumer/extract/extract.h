@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "text.h"
 
 #define EXTRACTOR_BUILTIN_VERSION "builtin-1"
@@ -75,6 +76,21 @@ cJSON *extractor_run(const extractor_t *x, const extract_input_t *in, char *err,
  * tokenising the fields again. The caller owns words and sets their max. */
 cJSON *extractor_run_words(const extractor_t *x, const extract_input_t *in, text_words_t words[2], char *err,
                            size_t errlen);
+
+/* An extraction as text: what the consumer stores and clusters with. */
+typedef struct {
+    buf_t json;     /* the object, as json_print prints it (json.h), NUL-terminated */
+    buf_t names;    /* its entity names in order, each NUL-terminated */
+    size_t n_names;
+} extraction_text_t;
+
+/* extractor_run_words, writing the object as text into out without
+ * building a cJSON tree (extractor_run_words parses this text). out's
+ * buffers are reset first and kept for the next call; the caller frees them
+ * with extraction_text_free. 0, or -1 with err (out of memory). */
+int extractor_run_text(const extractor_t *x, const extract_input_t *in, text_words_t words[2],
+                       extraction_text_t *out, char *err, size_t errlen);
+void extraction_text_free(extraction_text_t *t);
 
 /* The entity names of an extraction object (any extractor's), at most max,
  * borrowed from x: what the cluster engine gets as an event's entities. */

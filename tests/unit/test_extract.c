@@ -8,6 +8,7 @@
 #include "../test.h"
 #include "clock.h"
 #include "extract/extract.h"
+#include "json.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -551,6 +552,73 @@ static void test_feed_tags(const extractor_t *x)
     current = NULL;
 }
 
+/* ---- The text form ------------------------------------------------------
+ * What the consumer stores: extractor_run_text's text must be the object
+ * exactly as json_print prints it (one form, whichever way it was made),
+ * and its names the object's entity names in order. */
+
+static void check_text_form(const extractor_t *x, const extract_input_t *in, extraction_text_t *t)
+{
+    char err[256];
+    if (!ASSERT_TRUE(extractor_run_text(x, in, NULL, t, err, sizeof err) == 0)) return;
+    ASSERT_TRUE(t->json.len == strlen(t->json.data));
+    cJSON *o = cJSON_Parse(t->json.data);
+    if (!ASSERT_TRUE(o != NULL)) return;
+    ASSERT_TRUE(valid(o));
+    char *printed = json_print_alloc(o);
+    ASSERT_TRUE(str_eq(t->json.data, printed ? printed : ""));
+    free(printed);
+    const char *names[64];
+    size_t n = extraction_entity_names(o, names, 64);
+    char got[24], want[24];
+    snprintf(got, sizeof got, "%zu", t->n_names);
+    snprintf(want, sizeof want, "%zu", n);
+    ASSERT_TRUE(explain(n == t->n_names, "%s names, object has %s", got, want));
+    const char *p = t->names.data;
+    size_t used = 0;
+    for (size_t i = 0; i < n && i < t->n_names; i++) {
+        ASSERT_TRUE(str_eq(p, names[i]));
+        used += strlen(p) + 1;
+        p += strlen(p) + 1;
+    }
+    snprintf(got, sizeof got, "%zu", used);
+    snprintf(want, sizeof want, "%zu", t->names.len);
+    ASSERT_TRUE(explain(used == t->names.len, "names use %s of %s bytes", got, want));
+    cJSON_Delete(o);
+}
+
+static void test_text_form(const extractor_t *x)
+{
+    extraction_text_t t = {0};
+    /* One pair of buffers for every case: each run starts them afresh. */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        current = cases[i].title;
+        extract_input_t in = {0, cases[i].title, cases[i].text, "test", NULL, NULL, NULL};
+        check_text_form(x, &in, &t);
+    }
+    for (size_t i = 0; i < sizeof repo_cases / sizeof repo_cases[0]; i++) {
+        current = repo_cases[i].json;
+        cJSON *ev = cJSON_Parse(repo_cases[i].json);
+        extract_input_t in = {1, repo_cases[i].title, "", "github", NULL, ev, NULL};
+        check_text_form(x, &in, &t);
+        ASSERT_TRUE(strstr(t.json.data, ",\"repo\":{\"name\":") != NULL);
+        cJSON_Delete(ev);
+    }
+    current = "text form: quantities and an empty document";
+    extract_input_t q = {0, "Revenue rose 12.5 percent to $4.2bn in Oct. 2024",
+                         "Released on 2024-10-02 at 3 per cent more; 40% cash.", NULL, NULL, NULL, NULL};
+    check_text_form(x, &q, &t);
+    ASSERT_TRUE(strstr(t.json.data, "\"percentages\":[{\"text\":\"12.5 percent\",\"value\":12.5}") != NULL);
+    extract_input_t empty = {0, NULL, NULL, NULL, NULL, NULL, NULL};
+    check_text_form(x, &empty, &t);
+    ASSERT_TRUE(str_eq(t.json.data, "{\"extracted_by\":\"builtin\",\"extractor_version\":\"" EXTRACTOR_BUILTIN_VERSION
+                                    "\",\"entities\":[],\"money\":[],\"percentages\":[],\"dates\":[],\"tags\":[],"
+                                    "\"facts\":[],\"key_terms\":[]}"));
+    ASSERT_TRUE(t.n_names == 0 && t.names.len == 0);
+    extraction_text_free(&t);
+    current = NULL;
+}
+
 /* ---- Parsers ------------------------------------------------------------ */
 
 static void test_money_parse(void)
@@ -1048,6 +1116,7 @@ int main(int argc, char **argv)
     test_quantities(x);
     test_repo(x);
     test_feed_tags(x);
+    test_text_form(x);
     test_money_parse();
     test_percent_date_parse();
     test_validate(x);
