@@ -456,16 +456,10 @@ static int copy_in(store_t *s, const char *sql, size_t n, void (*fill)(void *, s
  * stored already and get their extraction replaced. */
 static int row_is_new(const store_row_t *r) { return !r->rejected && !r->reextract; }
 
-static void fill_event(void *opaque, size_t i, buf_t *b)
-{
-    store_row_t *r = &((store_row_t *)opaque)[i];
-    if (!row_is_new(r)) return;
-    const char *v[NCOLS];
-    row_scratch_t sc;
-    row_values(r, &sc, v);
-    copy_line(b, v, NCOLS);
-    row_scratch_free(&sc);
-}
+typedef struct {
+    const store_row_t *rows;
+    size_t n;
+} store_events_copy_t;
 
 /* COPY's binary format (documented with COPY): big-endian integers. */
 static void put_be(buf_t *b, uint64_t v, int bytes)
@@ -473,6 +467,120 @@ static void put_be(buf_t *b, uint64_t v, int bytes)
     unsigned char x[8];
     for (int k = 0; k < bytes; k++) x[k] = (unsigned char)(v >> (8 * (bytes - 1 - k)));
     buf_append(b, x, (size_t)bytes);
+}
+
+/* The binary format's header, before the first tuple, and its trailer. */
+static void put_copy_header(buf_t *b)
+{
+    buf_append(b, "PGCOPY\n\377\r\n\0", 11);
+    put_be(b, 0, 4); /* flags */
+    put_be(b, 0, 4); /* header extension */
+}
+
+static void put_copy_trailer(buf_t *b) { put_be(b, 0xFFFF, 2); }
+
+#define FIELD_NULL 0xFFFFFFFFu
+#define PG_EPOCH_US 946684800000000LL /* 2000-01-01 in Unix microseconds */
+
+static void put_text(buf_t *b, const char *s)
+{
+    if (!s) {
+        put_be(b, FIELD_NULL, 4);
+        return;
+    }
+    size_t n = strlen(s);
+    put_be(b, n, 4);
+    buf_append(b, s, n);
+}
+
+/* A timestamptz: microseconds since 2000-01-01 UTC. */
+static void put_time(buf_t *b, int64_t us)
+{
+    if (us == EVENT_TIME_NONE) {
+        put_be(b, FIELD_NULL, 4);
+        return;
+    }
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)(us - PG_EPOCH_US), 8);
+}
+
+/* An int4 or int8 field; 0 is NULL when zero_null. */
+static void put_int(buf_t *b, int64_t v, int bytes, int zero_null)
+{
+    if (zero_null && v == 0) {
+        put_be(b, FIELD_NULL, 4);
+        return;
+    }
+    put_be(b, (uint64_t)bytes, 4);
+    put_be(b, (uint64_t)v, bytes);
+}
+
+/* A jsonb field: format version 1, then the text. */
+static void put_jsonb_text(buf_t *b, const char *json)
+{
+    if (!json) {
+        put_be(b, FIELD_NULL, 4);
+        return;
+    }
+    size_t n = strlen(json);
+    put_be(b, n + 1, 4);
+    buf_append(b, "\1", 1);
+    buf_append(b, json, n);
+}
+
+/* The same for a cJSON value, printed in place: its length is written once
+ * the printing is done. */
+static void put_jsonb(buf_t *b, const cJSON *v)
+{
+    if (!v) {
+        put_be(b, FIELD_NULL, 4);
+        return;
+    }
+    size_t at = b->len;
+    put_be(b, 0, 4);
+    buf_append(b, "\1", 1);
+    json_print(b, v);
+    if (b->failed) return;
+    size_t n = b->len - at - 4;
+    for (int k = 0; k < 4; k++) b->data[at + (size_t)k] = (char)(n >> (8 * (3 - k)));
+}
+
+/* One events tuple per new row, in EVENT_COLUMNS order (call n is the
+ * trailer). Binary, where the text format escaped every byte of the
+ * bodies and printed the times, and the server scanned the bodies again
+ * for delimiters and parsed the times back. */
+static void fill_event(void *opaque, size_t i, buf_t *b)
+{
+    const store_events_copy_t *c = opaque;
+    if (i == 0) put_copy_header(b);
+    if (i == c->n) {
+        put_copy_trailer(b);
+        return;
+    }
+    const store_row_t *r = &c->rows[i];
+    if (!row_is_new(r)) return;
+    const event_t *ev = r->ev;
+    put_be(b, NCOLS, 2);
+    put_text(b, ev->id);
+    put_text(b, ev->kind == EVENT_REPO ? "repo_event" : "article");
+    put_text(b, ev->source);
+    put_text(b, ev->url);
+    put_text(b, ev->title);
+    put_text(b, ev->text);
+    put_time(b, ev->published_at_us);
+    put_time(b, ev->crawled_at_us);
+    put_text(b, ev->lang);
+    put_jsonb(b, ev->repo);
+    put_jsonb(b, ev->tags);
+    put_text(b, r->topic);
+    put_int(b, r->partition, 4, 0);
+    put_int(b, r->offset, 8, 0);
+    put_jsonb_text(b, r->extraction_json);
+    put_text(b, r->extracted_by);
+    put_text(b, r->extractor_version);
+    put_int(b, r->cluster_id, 8, 1);
+    put_text(b, r->fetch_status);
+    put_int(b, r->cluster_seq, 4, 1);
 }
 
 /* The header of a one-dimensional array of n elements of type oid, in
@@ -504,13 +612,9 @@ typedef struct {
 static void fill_cluster_terms(void *opaque, size_t i, buf_t *b)
 {
     cluster_terms_copy_t *c = opaque;
-    if (i == 0) {
-        buf_append(b, "PGCOPY\n\377\r\n\0", 11);
-        put_be(b, 0, 4); /* flags */
-        put_be(b, 0, 4); /* header extension */
-    }
+    if (i == 0) put_copy_header(b);
     if (i == c->n) {
-        put_be(b, 0xFFFF, 2);
+        put_copy_trailer(b);
         return;
     }
     size_t from = c->start[i], to = c->start[i + 1], names = 0;
@@ -871,10 +975,11 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
          * lock) fails the COPY with a unique violation: transient, and the
          * caller looks the rows up again before the retry. */
         char sql[512];
-        snprintf(sql, sizeof(sql), "COPY events (%s) FROM STDIN", EVENT_COLUMNS);
+        snprintf(sql, sizeof(sql), "COPY events (%s) FROM STDIN (FORMAT binary)", EVENT_COLUMNS);
         const char *instance = cl && cl->instance ? cl->instance : "";
+        store_events_copy_t copy = {rows, nrows};
         if (rows_follow_merges(s, rows, nrows, err, errlen) != 0 ||
-            copy_in(s, sql, nrows, fill_event, rows, err, errlen) != 0) {
+            copy_in(s, sql, nrows + 1, fill_event, &copy, err, errlen) != 0) {
             if (strcmp(s->sqlstate, "23505") == 0) in_rows = 0;
             goto fail;
         }

@@ -1,7 +1,9 @@
 # SQL safety: titles and texts full of quotes, backslashes, SQL injection
 # attempts, COPY's own markers (\N, \., tabs, newlines) and Unicode edge
 # cases are stored and read back byte-identical (compared as hex of the
-# UTF-8 bytes), and the tables they talk about are still there.
+# UTF-8 bytes), and the tables they talk about are still there. Times
+# before 1970 and 2000 (the epochs the consumer and PostgreSQL count from),
+# with and without fractions and offsets, read back to the microsecond.
 set -u
 . tests/support/lib.sh
 harness_init
@@ -9,7 +11,7 @@ FAILED=0
 pg_start
 mock_start --brokers 1 --topic events:2 --topic events.dlq:1
 
-/usr/bin/python3 - "$T/events.jsonl" "$T/expect.tsv" <<'PY'
+/usr/bin/python3 - "$T/events.jsonl" "$T/expect.tsv" "$T/times.tsv" <<'PY'
 import json, sys
 nasty = [
     "'); DROP TABLE events; --",
@@ -29,16 +31,27 @@ with open(sys.argv[1], "w", encoding="utf-8") as f, open(sys.argv[2], "w") as e:
         f.write(json.dumps({"id": "nasty-%d" % i, "source": "quote'\"\\src", "title": title,
                             "text": text, "tags": [s[:60]]}, ensure_ascii=(i % 2 == 0)) + "\n")
         e.write("nasty-%d\t%s\t%s\n" % (i, title.encode().hex(), text.encode().hex()))
+    times = [("1969-07-20T20:17:40.123456Z", "1969-07-20T20:17:40.123456Z"),
+             ("1999-12-31T23:59:59.999999Z", "1999-12-31T23:59:59.999999Z"),
+             ("2000-01-01T00:00:00Z", "2000-01-01T00:00:00.000000Z"),
+             ("2024-10-01T12:00:00.5+02:00", "2024-10-01T10:00:00.500000Z"),
+             ("1900-01-01T00:00:00.000001Z", "1900-01-01T00:00:00.000001Z")]
+    with open(sys.argv[3], "w") as t:
+        for i, (at, want) in enumerate(times):
+            f.write(json.dumps({"id": "time-%d" % i, "source": "s", "title": "a time", "text": "t",
+                                "published_at": at, "crawled_at": times[-1 - i][0]}) + "\n")
+            t.write("time-%d\t%s\t%s\n" % (i, want, times[-1 - i][1]))
 PY
 n=$(wc -l <"$T/expect.tsv")
-produce events "$T/events.jsonl" 2>"$T/p.log" && pass "produced $n hostile-string events" || fail "produce" "$(tail -n 3 "$T/p.log")"
+produce events "$T/events.jsonl" 2>"$T/p.log" && pass "produced $n hostile-string events and $(wc -l <"$T/times.tsv") times" || fail "produce" "$(tail -n 3 "$T/p.log")"
 eval "$(consumer_cmd) -t events --drain" 2>"$T/c.log"
 rc=$?
 [ $rc = 0 ] && pass "consumer drained" || fail "consumer" "exit $rc: $(tail -n 3 "$T/c.log")"
 [ "$(psql_q "SELECT to_regclass('events') IS NOT NULL AND to_regclass('kafka_offsets') IS NOT NULL")" = t ] &&
   pass "tables still exist" || fail "tables" "missing"
 psql -X -q -t -A -F "$(printf '\t')" -d shoal -c \
-  "SELECT id, encode(convert_to(title, 'UTF8'), 'hex'), encode(convert_to(body, 'UTF8'), 'hex') FROM events ORDER BY id" \
+  "SELECT id, encode(convert_to(title, 'UTF8'), 'hex'), encode(convert_to(body, 'UTF8'), 'hex') FROM events
+   WHERE id LIKE 'nasty-%' ORDER BY id" \
   >"$T/got.tsv"
 sort "$T/expect.tsv" >"$T/want.tsv"
 sort "$T/got.tsv" >"$T/got.sorted"
@@ -46,6 +59,15 @@ if cmp -s "$T/want.tsv" "$T/got.sorted"; then
   pass "$n titles and texts read back byte-identical"
 else
   fail "byte-identical" "$(diff "$T/want.tsv" "$T/got.sorted" | cut -c1-200 | head -n 6)"
+fi
+psql -X -q -t -A -F "$(printf '\t')" -d shoal -c \
+  "SELECT id, to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+          to_char(crawled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+   FROM events WHERE id LIKE 'time-%' ORDER BY id" >"$T/times.got"
+if cmp -s "$T/times.tsv" "$T/times.got"; then
+  pass "published_at and crawled_at read back to the microsecond"
+else
+  fail "times" "$(diff "$T/times.tsv" "$T/times.got" | head -n 6)"
 fi
 src=$(psql_q "SELECT count(*) FROM events WHERE source = 'quote''\"\\src'")
 [ "$src" = "$n" ] && pass "sources with quotes and backslash intact" || fail "source" "$src of $n"
