@@ -125,6 +125,9 @@ struct cluster_engine {
     size_t capkeys;
     ranked_t *rk;
     size_t caprk;
+    tw_t *qtab; /* the query's terms for cosine: open addressing, term + 1 (0: empty) */
+    size_t *qused; /* the slots of qtab in use */
+    size_t capqtab, nqused;
     tw_t *vec, *qvec, *mbuf;
     size_t capvec, capq, capm;
     cluster_term_t *out;
@@ -747,20 +750,65 @@ static void advance_clock(cluster_engine_t *e, int64_t t)
 
 /* ---- scoring ---- */
 
-/* cosine(q, cluster): q holds weight * IDF^2 (so the cluster side needs no
- * IDF lookup) and qnorm the norm of weight * IDF. The cluster's norm is
- * refreshed once the document count has grown by 1/32 since it was taken. */
-static double cosine(cluster_engine_t *e, const tw_t *q, size_t nq, double qnorm, cl_t *c)
+/* Slot of term t in a query table of mask + 1 slots. */
+static size_t qtab_home(uint32_t t, size_t mask) { return (size_t)((t * 0x9E3779B1u) >> 16) & mask; }
+
+/* Puts q into e->qtab (a power of two, at least four times its size, so
+ * that a term not in q is mostly told at the first probe) for cosine: each
+ * candidate then reads its own terms only, where a merge of the two sorted
+ * lists stepped through both. The slots used are recorded and emptied by
+ * the next call, instead of clearing the whole table. Returns the mask, or
+ * 0 when out of memory. */
+static size_t qtab_fill(cluster_engine_t *e, const tw_t *q, size_t nq)
+{
+    size_t cap = 64;
+    while (cap < 4 * nq) cap *= 2;
+    if (cap > e->capqtab) {
+        tw_t *t = calloc(cap, sizeof(tw_t));
+        size_t *u = malloc(cap * sizeof(size_t));
+        if (!t || !u) {
+            free(t);
+            free(u);
+            return 0;
+        }
+        free(e->qtab);
+        free(e->qused);
+        e->qtab = t;
+        e->qused = u;
+        e->capqtab = cap;
+        e->nqused = 0;
+    }
+    for (size_t i = 0; i < e->nqused; i++) e->qtab[e->qused[i]].term = 0;
+    e->nqused = 0;
+    size_t mask = e->capqtab - 1;
+    for (size_t i = 0; i < nq; i++) {
+        size_t h = qtab_home(q[i].term, mask);
+        while (e->qtab[h].term) h = (h + 1) & mask;
+        e->qtab[h] = (tw_t){q[i].term + 1, q[i].w};
+        e->qused[e->nqused++] = h;
+    }
+    return mask;
+}
+
+/* cosine(q, cluster), q in e->qtab (qtab_fill, mask): q holds weight *
+ * IDF^2 (so the cluster side needs no IDF lookup) and qnorm the norm of
+ * weight * IDF. The products are summed in the cluster's term order, the
+ * order a merge of the sorted lists adds them in. The cluster's norm is
+ * refreshed once the document count has grown by 1/32 since it was
+ * taken. */
+static double cosine(cluster_engine_t *e, size_t mask, double qnorm, cl_t *c)
 {
     double dot = 0;
-    size_t i = 0, j = 0;
-    while (i < nq && j < c->n) {
-        /* the lower side advances, both on a match; without a branch, as
-         * which side it is cannot be predicted */
-        uint32_t a = q[i].term, b = c->tw[j].term;
-        if (a == b) dot += q[i].w * centroid_weight(e, c->tw[j].w);
-        i += a <= b;
-        j += b <= a;
+    for (uint32_t j = 0; j < c->n; j++) {
+        uint32_t t = c->tw[j].term + 1;
+        for (size_t h = qtab_home(t - 1, mask);; h = (h + 1) & mask) {
+            uint32_t k = e->qtab[h].term;
+            if (k == t) {
+                dot += e->qtab[h].w * centroid_weight(e, c->tw[j].w);
+                break;
+            }
+            if (!k) break;
+        }
     }
     if (dot <= 0) return 0;
     if (e->ndocs - c->norm_at > e->ndocs / 32) {
@@ -840,10 +888,15 @@ static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double
     *rc = candidates(e, q, nq, exclude, &nc);
     if (*rc < 0) return NO_TERM;
     uint32_t bs = NO_TERM;
+    size_t mask = nc ? qtab_fill(e, q, nq) : 0;
+    if (nc && !mask) {
+        *rc = -1;
+        return NO_TERM;
+    }
     for (size_t k = 0; k < nc; k++) {
         cl_t *c = &e->cl[e->cand[k].slot];
         if (closed_at(e, c, at)) continue;
-        double cs = cosine(e, q, nq, qnorm, c);
+        double cs = cosine(e, mask, qnorm, c);
         double s = cs > 0 ? cs + prior * log((double)(c->docs > 1 ? c->docs : 1)) : 0;
         if (s > *best || (s == *best && bs != NO_TERM && c->id < e->cl[bs].id)) {
             *best = s;
@@ -1146,6 +1199,8 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->occ);
     free(e->keys);
     free(e->rk);
+    free(e->qtab);
+    free(e->qused);
     free(e->vec);
     free(e->qvec);
     free(e->mbuf);
