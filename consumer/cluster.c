@@ -528,12 +528,15 @@ static size_t top_ranked(cluster_engine_t *e, size_t n, size_t k)
 {
     if (k > n) k = n;
     size_t m = 0;
+    double low = -INFINITY; /* the k-th's key once k are kept: lower keys lose at once */
     for (size_t i = 0; i < n; i++) {
+        if (e->rk[i].key < low) continue;
         ranked_t r = e->rk[i];
         if (m == k && !ranked_before(&r, &e->rk[k - 1])) continue;
         size_t j = m < k ? m++ : k - 1;
         for (; j > 0 && ranked_before(&r, &e->rk[j - 1]); j--) e->rk[j] = e->rk[j - 1];
         e->rk[j] = r;
+        if (m == k && k) low = e->rk[k - 1].key;
     }
     return k;
 }
