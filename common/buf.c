@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_reserve(buf_t *b, size_t extra)
+int buf_grow(buf_t *b, size_t extra)
 {
     if (b->failed) return -1;
     if (b->len + extra + 1 <= b->cap) return 0;
@@ -33,20 +33,6 @@ void buf_free(buf_t *b)
     memset(b, 0, sizeof(*b));
 }
 
-void buf_append(buf_t *b, const void *p, size_t n)
-{
-    if (buf_reserve(b, n) != 0) return;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-char *buf_extend(buf_t *b, size_t n)
-{
-    if (buf_reserve(b, n) != 0) return NULL;
-    b->len += n;
-    return b->data + b->len - n;
-}
-
 void buf_puts(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
 
 void buf_printf(buf_t *b, const char *fmt, ...)
@@ -55,7 +41,7 @@ void buf_printf(buf_t *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || buf_reserve(b, (size_t)n) != 0) return;
+    if (n < 0 || buf_room(b, (size_t)n) != 0) return;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -115,7 +101,7 @@ void buf_copy_field(buf_t *b, const char *s) { append_escaped(b, s, "\\\t\n\r", 
 void buf_json_string(buf_t *b, const char *s)
 {
     size_t n = strlen(s);
-    if (buf_reserve(b, n * 6 + 2) != 0) return; /* each byte escaped at most as \u00XX */
+    if (buf_room(b, n * 6 + 2) != 0) return; /* each byte escaped at most as \u00XX */
     char *o = b->data + b->len;
     *o++ = '"';
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -131,7 +117,7 @@ void buf_html(buf_t *b, const char *s) { append_escaped(b, s, "&<>\"'", html_esc
 
 const char *buf_cstr(buf_t *b)
 {
-    if (buf_reserve(b, 0) != 0) return NULL;
+    if (buf_room(b, 0) != 0) return NULL;
     b->data[b->len] = '\0';
     return b->data;
 }

@@ -5,6 +5,7 @@
 #define SHOAL_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
     char *data;
@@ -14,9 +15,30 @@ typedef struct {
 
 void buf_reset(buf_t *b);  /* len = 0, keeps the memory */
 void buf_free(buf_t *b);
-void buf_append(buf_t *b, const void *p, size_t n);
+
+/* Room for extra more bytes and a NUL: 0, or -1 with failed set. The
+ * common case (room already there) is inline: appends run once per word,
+ * field and number on the hot path; buf_grow is the rest. */
+int buf_grow(buf_t *b, size_t extra);
+static inline int buf_room(buf_t *b, size_t extra)
+{
+    return !b->failed && b->len + extra + 1 <= b->cap ? 0 : buf_grow(b, extra);
+}
+
+static inline void buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (buf_room(b, n) != 0) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
 /* Adds n bytes at the end for the caller to fill; NULL when out of memory. */
-char *buf_extend(buf_t *b, size_t n);
+static inline char *buf_extend(buf_t *b, size_t n)
+{
+    if (buf_room(b, n) != 0) return NULL;
+    b->len += n;
+    return b->data + b->len - n;
+}
 void buf_puts(buf_t *b, const char *s);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s escaped for PostgreSQL COPY text format (\\, \t, \n, \r). */
