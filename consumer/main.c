@@ -8,6 +8,7 @@
  * old, retry transient failures with paused partitions. Every exit logs why
  * and uses a code from signals.h. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -827,6 +828,10 @@ static int cmd_migrate(consumer_t *c)
 int main(int argc, char **argv)
 {
     log_set_component("consumer");
+    /* No fastbins: each message frees its small JSON nodes and then asks for
+     * a ~1 KB string, and with fastbins that request swept them all back
+     * together (malloc_consolidate) every time. */
+    mallopt(M_MXFAST, 0);
     if (signals_install() != 0) return finish(EXIT_FAILURE_RUNTIME, "cannot install signal handlers");
     char merr[256];
     if (metrics_init(merr, sizeof(merr)) != 0) return finish(EXIT_FAILURE_RUNTIME, merr);
