@@ -156,7 +156,9 @@ static int is_digit_byte(unsigned char c) { return c >= '0' && c <= '9'; }
 enum { C_WORD = 1, C_UPPER = 2, C_LOWER = 4 };
 #define C_U (C_WORD | C_UPPER)
 #define C_L (C_WORD | C_LOWER)
-static const unsigned char ascii_class[128] = {
+/* 256 entries, the bytes from 0x80 in no class: one lookup tells an ASCII
+ * word byte from anything else. */
+static const unsigned char ascii_class[256] = {
     ['0'] = C_WORD, ['1'] = C_WORD, ['2'] = C_WORD, ['3'] = C_WORD, ['4'] = C_WORD,
     ['5'] = C_WORD, ['6'] = C_WORD, ['7'] = C_WORD, ['8'] = C_WORD, ['9'] = C_WORD,
     ['A'] = C_U, ['B'] = C_U, ['C'] = C_U, ['D'] = C_U, ['E'] = C_U, ['F'] = C_U, ['G'] = C_U,
@@ -298,12 +300,9 @@ int text_iter_next(text_iter_t *it, text_token_t *tok)
 
     for (;;) {
         /* The common case first: a run of ASCII letters and digits. */
-        while (p < end && *p < 0x80) {
-            unsigned cls = ascii_class[*p];
-            if (!(cls & C_WORD)) break;
-            upper += (cls & C_UPPER) != 0;
-            lower += (cls & C_LOWER) != 0;
-            p++;
+        for (unsigned cls; p < end && ((cls = ascii_class[*p]) & C_WORD); p++) {
+            upper += (cls & C_UPPER) >> 1;
+            lower |= cls & C_LOWER;
         }
         if (p < end && *p >= 0x80) {
             uint32_t cp;

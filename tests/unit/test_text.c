@@ -126,6 +126,18 @@ static void test_normalize(void)
     CHECK_STR(small, "aé");
     CHECK_INT(text_normalize("abc", 3, small, 1), 0);
     CHECK_STR(small, "");
+    CHECK_INT(text_normalize("ABCDEFG", 7, small, sizeof small), 3);
+    CHECK_STR(small, "abc");
+    CHECK_STR(norm("Abc\xc3\x89" "Def\xc3\x89", b, 9), "abc\xc3\xa9" "def");
+    /* Every ASCII byte: A-Z lowered, the others as they are. */
+    char all[127], want[128], got[128];
+    for (int c = 1; c < 128; c++) {
+        all[c - 1] = (char)c;
+        want[c - 1] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    want[127] = '\0';
+    CHECK_INT(text_normalize(all, sizeof all, got, sizeof got), 127);
+    ASSERT_TRUE(memcmp(got, want, sizeof want) == 0);
 }
 
 static void test_stopwords(void)
