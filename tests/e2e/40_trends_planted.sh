@@ -14,7 +14,7 @@ CFLAGS="-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -g -Icommon -Iconsumer 
 build() {
   mkdir -p "$T/o" || return 1
   sh schema/embed.sh "$T/embedded.c" || return 1
-  for f in consumer/extract/*.c common/buf.c common/event.c common/sha256.c common/text.c common/log.c "$T/embedded.c"; do
+  for f in consumer/extract/*.c common/buf.c common/event.c common/json.c common/sha256.c common/text.c common/log.c "$T/embedded.c"; do
     cc $CFLAGS -c "$f" -o "$T/o/$(echo "$f" | tr / _ | sed 's/\.c$/.o/')" || return 1
   done
   ar rcs "$T/libsupport.a" "$T"/o/*.o &&
