@@ -462,10 +462,15 @@ typedef struct {
 } store_events_copy_t;
 
 /* COPY's binary format (documented with COPY): big-endian integers. */
+static void be_store(unsigned char *x, uint64_t v, int bytes)
+{
+    for (int k = 0; k < bytes; k++) x[k] = (unsigned char)(v >> (8 * (bytes - 1 - k)));
+}
+
 static void put_be(buf_t *b, uint64_t v, int bytes)
 {
     unsigned char x[8];
-    for (int k = 0; k < bytes; k++) x[k] = (unsigned char)(v >> (8 * (bytes - 1 - k)));
+    be_store(x, v, bytes);
     buf_append(b, x, (size_t)bytes);
 }
 
@@ -541,8 +546,7 @@ static void put_jsonb(buf_t *b, const cJSON *v)
     buf_append(b, "\1", 1);
     json_print(b, v);
     if (b->failed) return;
-    size_t n = b->len - at - 4;
-    for (int k = 0; k < 4; k++) b->data[at + (size_t)k] = (char)(n >> (8 * (3 - k)));
+    be_store((unsigned char *)b->data + at, b->len - at - 4, 4);
 }
 
 /* One events tuple per new row, in EVENT_COLUMNS order (call n is the

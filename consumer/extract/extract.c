@@ -547,7 +547,6 @@ int extractor_run_text(const extractor_t *x, const extract_input_t *in, text_wor
     for (int i = 0; words && i < 2; i++) text_words_reset(&words[i], d.f[i].s);
     buf_reset(&out->json);
     buf_reset(&out->names);
-    out->json.failed = out->names.failed = 0;
     out->n_names = 0;
 
     int rc = -1;
