@@ -26,6 +26,7 @@ typedef struct {
     int attempts;
     int handed_ok;           /* ITEM_OK when handed to the writer (read by the caller only) */
     int checked;             /* looked up in the store already */
+    int lookup_sent;         /* in the lookup in flight */
     unsigned lookup_hold;    /* the writer's hold of the clustering lock then (0: none) */
     int reextract;           /* stored already; extracted again (--reextract) */
     char *extraction_json;   /* owned; NULL until extracted */
@@ -82,6 +83,10 @@ struct batch {
      * caller for clustering ahead (below). */
     gen_t cur, run;
     size_t cur_prepared; /* items of cur looked up and extracted ahead of the flush */
+    /* The lookup in flight on lookup_store (stage_skip_known), and the
+     * writer's hold when it was sent. */
+    int lookup_inflight;
+    unsigned lookup_sent_hold;
     pthread_t writer;
     int writer_started;
     pthread_mutex_t mu;
@@ -463,36 +468,63 @@ static unsigned hold_now(batch_t *b)
     return h;
 }
 
-static int stage_skip_known(batch_t *b, char *err, size_t errlen)
+/* Marks an item of the lookup in flight stored. */
+static void lookup_found(void *opaque, const char *id)
+{
+    batch_t *b = opaque;
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
+        if (!it->lookup_sent || it->state != ITEM_OK || strcmp(it->ev.id, id) != 0) continue;
+        if (b->reextract) {
+            it->reextract = 1;
+        } else {
+            it->state = ITEM_KNOWN;
+            b->stats.duplicates++;
+        }
+    }
+}
+
+/* Waits for the lookup in flight: its items are looked up (those stored
+ * marked), or, when it failed, go again with the next one. */
+static int lookup_recv(batch_t *b, char *err, size_t errlen)
+{
+    b->lookup_inflight = 0;
+    int ok = store_events_known_recv(b->st.lookup_store, lookup_found, b, err, errlen) == STORE_OK;
+    for (size_t i = 0; i < b->cur.n; i++) {
+        item_t *it = &b->cur.items[i];
+        if (!it->lookup_sent) continue;
+        it->lookup_sent = 0;
+        if (!ok) continue;
+        it->checked = 1;
+        it->lookup_hold = b->lookup_sent_hold;
+    }
+    return ok ? 0 : -1;
+}
+
+/* Stage skip known: items stored already are not extracted or clustered
+ * again. The lookup of the items added since the last one is sent, and
+ * the one before it, which had the time to add them, is collected: what
+ * is extracted next is what that one covered, and the database answers
+ * the new one meanwhile. final: every item is looked up on return. */
+static int stage_skip_known(batch_t *b, int final, char *err, size_t errlen)
 {
     if (mark_batch_duplicates(b) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* Taken before the lookup: if the same hold still lasts when the item is
-     * clustered ahead, no other writer stored anything in between. */
-    unsigned hold = hold_now(b);
+    if (b->lookup_inflight && lookup_recv(b, err, errlen) != 0) return -1;
     size_t n = 0;
     for (size_t i = 0; i < b->cur.n; i++)
         if (b->cur.items[i].state == ITEM_OK && !b->cur.items[i].checked) b->ids[n++] = b->cur.items[i].ev.id;
     if (n == 0) return 0;
-    if (store_events_known(b->st.store, b->ids, n, b->known, err, errlen) != STORE_OK) return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < b->cur.n; i++) {
-        item_t *it = &b->cur.items[i];
-        if (it->state != ITEM_OK || it->checked) continue;
-        it->checked = 1;
-        it->lookup_hold = hold;
-        if (b->known[k++]) {
-            if (b->reextract) {
-                it->reextract = 1;
-                continue;
-            }
-            it->state = ITEM_KNOWN;
-            b->stats.duplicates++;
-        }
-    }
-    return 0;
+    /* Taken before the lookup: if the same hold still lasts when the item is
+     * clustered ahead, no other writer stored anything in between. */
+    b->lookup_sent_hold = hold_now(b);
+    if (store_events_known_send(b->st.lookup_store, b->ids, n, err, errlen) != STORE_OK) return -1;
+    b->lookup_inflight = 1;
+    for (size_t i = 0; i < b->cur.n; i++)
+        b->cur.items[i].lookup_sent = b->cur.items[i].state == ITEM_OK && !b->cur.items[i].checked;
+    return final ? lookup_recv(b, err, errlen) : 0;
 }
 
 /* Stage fetch: one page at a time, bounded by fetch.timeout.ms each, with
@@ -503,8 +535,8 @@ static int stage_fetch(batch_t *b, char *err, size_t errlen)
     int rc = 0;
     for (size_t i = 0; i < b->cur.n; i++) {
         item_t *it = &b->cur.items[i];
-        if (it->state != ITEM_OK || it->reextract || it->fetch_status || it->extraction_json || !it->ev.url ||
-            *it->ev.text)
+        if (it->state != ITEM_OK || !it->checked || it->reextract || it->fetch_status || it->extraction_json ||
+            !it->ev.url || *it->ev.text)
             continue;
         batch_serve_t ask = b->st.serve ? b->st.serve(b->st.serve_opaque) : BATCH_SERVE_CONTINUE;
         if (ask == BATCH_SERVE_ABORT) {
@@ -608,7 +640,7 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     size_t n = 0;
     for (size_t i = 0; i < b->cur.n; i++) {
         item_t *it = &b->cur.items[i];
-        if (it->state != ITEM_OK || it->extraction_json) continue;
+        if (it->state != ITEM_OK || !it->checked || it->extraction_json) continue;
         b->llm_idx[n] = i;
         b->llm_in[n++] = item_input(it);
     }
@@ -634,9 +666,10 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     return 0;
 }
 
+/* Looked up (and so extracted) first. */
 static int item_needs_cluster(const item_t *it)
 {
-    return it->state == ITEM_OK && !it->cluster_id && !it->reextract;
+    return it->state == ITEM_OK && it->checked && !it->cluster_id && !it->reextract;
 }
 
 /* What clustering reads of an item; names has room for ENTITIES_MAX. */
@@ -669,7 +702,7 @@ static int stage_extract(batch_t *b, char *err, size_t errlen)
     if (b->st.llm && stage_extract_llm(b, err, errlen) != 0) return -1;
     for (size_t i = 0; i < b->cur.n; i++) {
         item_t *it = &b->cur.items[i];
-        if (it->state != ITEM_OK || it->extraction_json) continue;
+        if (it->state != ITEM_OK || !it->checked || it->extraction_json) continue;
         extract_input_t in = item_input(it);
         char e[256];
         if (extractor_run_text(b->st.extractor, &in, b->tokens, &b->extraction, e, sizeof(e)) != 0) {
@@ -1143,13 +1176,13 @@ static int run_settle(batch_t *b, char *err, size_t errlen)
 
 /* The batch being filled, up to extraction: duplicates and stored events
  * skipped, pages fetched, extracted. Each step skips what it did before. */
-static int cur_prepare(batch_t *b, char *err, size_t errlen)
+static int cur_prepare(batch_t *b, int final, char *err, size_t errlen)
 {
     if (reserve_scratch(b, b->cur.n) != 0) {
         snprintf(err, errlen, "out of memory preparing a batch");
         return -1;
     }
-    if (stage_skip_known(b, err, errlen) != 0) return -1;
+    if (stage_skip_known(b, final, err, errlen) != 0) return -1;
     if (b->st.fetcher && stage_fetch(b, err, errlen) != 0) return -1;
     if (stage_extract(b, err, errlen) != 0) return -1;
     stage_words(b);
@@ -1164,7 +1197,7 @@ void batch_prepare(batch_t *b)
 {
     if (b->st.llm || b->st.fetcher || b->cur_prepared == b->cur.n) return;
     char err[512];
-    if (cur_prepare(b, err, sizeof(err)) != 0)
+    if (cur_prepare(b, 0, err, sizeof(err)) != 0)
         log_kv(LOG_DEBUG, "batch not prepared ahead; the flush tries again", "error", err, NULL);
 }
 
@@ -1173,7 +1206,7 @@ int batch_flush(batch_t *b, int wait, batch_offsets_t *out, char *err, size_t er
     out->n = 0;
     if (b->cur.n == 0 && b->run.n == 0) return 0;
     b->stats.flushes++;
-    if (b->cur.n > 0 && cur_prepare(b, err, errlen) != 0) goto transient;
+    if (b->cur.n > 0 && cur_prepare(b, 1, err, errlen) != 0) goto transient;
     if (run_settle(b, err, errlen) != 0) goto transient;
     if (b->cur.n > 0) {
         gen_t t = b->run;

@@ -60,7 +60,8 @@ typedef enum {
 
 /* The stages a batch borrows; each must outlive the batch. */
 typedef struct {
-    store_t *store;        /* lookups, and the cluster cache read at startup */
+    store_t *store;        /* lookups repeated to cluster ahead, and the cluster cache read at startup */
+    store_t *lookup_store; /* lookups sent ahead (batch_prepare), answered while it works */
     store_t *writer_store; /* the writer thread's own connection */
     dlq_t *dlq;            /* used by the writer thread only */
     const extractor_t *extractor;

@@ -44,6 +44,7 @@ typedef struct {
     config_t *cfg;
     store_t *store;  /* the main loop's connection */
     store_t *wstore; /* the batch writer thread's */
+    store_t *lstore; /* the main loop's lookups sent ahead (batch_prepare) */
     trend_worker_t *trends;
     dlq_t *dlq;
     batch_t *batch;
@@ -592,9 +593,11 @@ static int cmd_run(consumer_t *c, int drain)
     start_llm(c);
     start_fetcher(c);
     c->wstore = store_from_config(c->cfg, "shoal-consumer");
-    if (!c->wstore) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
+    c->lstore = store_from_config(c->cfg, "shoal-consumer");
+    if (!c->wstore || !c->lstore) return finish(EXIT_FAILURE_RUNTIME, "out of memory");
     store_rebuild_guard(c->wstore);
     batch_stages_t stages = {.store = c->store,
+                             .lookup_store = c->lstore,
                              .writer_store = c->wstore,
                              .dlq = c->dlq,
                              .extractor = c->extractor,
@@ -959,6 +962,7 @@ out:
     extractor_destroy(c.extractor);
     dlq_destroy(c.dlq);
     store_destroy(c.wstore);
+    store_destroy(c.lstore);
     store_destroy(c.store);
     config_destroy(c.cfg);
     metrics_shutdown();

@@ -1216,11 +1216,9 @@ store_rc_t store_clusters_load(store_t *s, const char *exclude, int64_t *version
     return rc;
 }
 
-store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
-                              char *err, size_t errlen)
+store_rc_t store_events_known_send(store_t *s, const char *const *ids, size_t n, char *err,
+                                   size_t errlen)
 {
-    memset(known, 0, n);
-    if (n == 0) return STORE_OK;
     if (store_connect(s, err, errlen) != STORE_OK) return STORE_TRANSIENT;
     buf_t *b = &s->copy;
     buf_reset(b);
@@ -1231,15 +1229,46 @@ store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsi
         return STORE_TRANSIENT;
     }
     const char *p[] = {lit};
-    PGresult *r = exec_params(s, "SELECT id FROM events WHERE id = ANY($1::text[])", 1, p);
-    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
-    for (int t = 0; t < PQntuples(r); t++) {
-        const char *id = PQgetvalue(r, t, 0);
-        for (size_t i = 0; i < n; i++)
-            if (!known[i] && strcmp(ids[i], id) == 0) known[i] = 1;
+    if (!PQsendQueryParams(s->conn, "SELECT id FROM events WHERE id = ANY($1::text[])", 1, NULL, p, NULL,
+                           NULL, 0)) {
+        check(s, NULL, PGRES_TUPLES_OK, err, errlen, 0);
+        return STORE_TRANSIENT;
     }
+    return STORE_OK;
+}
+
+store_rc_t store_events_known_recv(store_t *s, void (*found)(void *opaque, const char *id),
+                                   void *opaque, char *err, size_t errlen)
+{
+    PGresult *r = s->conn ? finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS)
+                          : NULL;
+    if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
+    for (int t = 0; t < PQntuples(r); t++) found(opaque, PQgetvalue(r, t, 0));
     PQclear(r);
     return STORE_OK;
+}
+
+typedef struct {
+    const char *const *ids;
+    size_t n;
+    unsigned char *known;
+} known_marks_t;
+
+static void known_mark(void *opaque, const char *id)
+{
+    known_marks_t *m = opaque;
+    for (size_t i = 0; i < m->n; i++)
+        if (!m->known[i] && strcmp(m->ids[i], id) == 0) m->known[i] = 1;
+}
+
+store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
+                              char *err, size_t errlen)
+{
+    memset(known, 0, n);
+    if (n == 0) return STORE_OK;
+    known_marks_t m = {ids, n, known};
+    if (store_events_known_send(s, ids, n, err, errlen) != STORE_OK) return STORE_TRANSIENT;
+    return store_events_known_recv(s, known_mark, &m, err, errlen);
 }
 
 struct store_trend_input {

@@ -128,6 +128,16 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
 store_rc_t store_events_known(store_t *s, const char *const *ids, size_t n, unsigned char *known,
                               char *err, size_t errlen);
 
+/* The same lookup in two steps, so that the caller works while the
+ * database answers: _send() sends it and returns without waiting (the ids
+ * are copied); _recv() waits for the answer, within the statement timeout,
+ * and calls found() with each id stored. Nothing else runs on s in
+ * between; a failed _recv() leaves s ready for the next statement. */
+store_rc_t store_events_known_send(store_t *s, const char *const *ids, size_t n, char *err,
+                                   size_t errlen);
+store_rc_t store_events_known_recv(store_t *s, void (*found)(void *opaque, const char *id),
+                                   void *opaque, char *err, size_t errlen);
+
 /* Begins the transaction that the next store_batch_commit() finishes,
  * under the clustering lock: instances make their clustering decisions one
  * batch at a time, each after reading what the others wrote
