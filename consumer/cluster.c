@@ -82,6 +82,17 @@ typedef struct {
     uint32_t slot;
 } idmap_entry_t;
 
+/* A term of an event to look up: its bytes (a word pair's are at offset
+ * pair in the engine's pairs until all are spelled out), length, hash and
+ * field. */
+typedef struct {
+    const char *s;
+    size_t pair;
+    uint64_t h;
+    uint32_t n;
+    uint32_t field;
+} look_t;
+
 struct cluster_engine {
     cluster_config_t cfg;
     double fw[F_COUNT];
@@ -122,6 +133,9 @@ struct cluster_engine {
     cluster_words_t words;
     occ_t *occ, *occ_tmp; /* occ_tmp: the radix sort's other buffer */
     size_t nocc, capocc, capocc_tmp;
+    look_t *look; /* an event's terms to look up (build_vector) */
+    size_t caplook;
+    buf_t pairs;  /* its word pairs, spelled out */
     uint64_t *keys;
     size_t capkeys;
     ranked_t *rk;
@@ -329,11 +343,12 @@ static const char *arena_put(cluster_engine_t *e, const char *s, size_t n)
     return p;
 }
 
-static uint32_t term_find(const cluster_engine_t *e, const char *s, size_t n)
+/* h: hash_bytes(s, n). */
+static uint32_t term_find(const cluster_engine_t *e, const char *s, size_t n, uint64_t h)
 {
     if (!e->vcap) return NO_TERM;
     size_t mask = e->vcap - 1;
-    for (size_t i = hash_bytes(s, n) & mask;; i = (i + 1) & mask) {
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
         uint32_t v = e->vhash[i];
         if (!v) return NO_TERM;
         const term_t *t = &e->terms[v - 1];
@@ -357,10 +372,11 @@ static int vhash_grow(cluster_engine_t *e)
     return 0;
 }
 
-/* Term id for s, added to the vocabulary if new; NO_TERM when out of memory. */
-static uint32_t term_intern(cluster_engine_t *e, const char *s, size_t n)
+/* Term id for s (h: hash_bytes(s, n)), added to the vocabulary if new;
+ * NO_TERM when out of memory. */
+static uint32_t term_intern_hashed(cluster_engine_t *e, const char *s, size_t n, uint64_t h)
 {
-    uint32_t id = term_find(e, s, n);
+    uint32_t id = term_find(e, s, n, h);
     if (id != NO_TERM) return id;
     if (e->nterms == NO_TERM - 1) return NO_TERM;
     if ((e->nterms + 1) * 2 > e->vcap && vhash_grow(e) < 0) return NO_TERM;
@@ -371,10 +387,15 @@ static uint32_t term_intern(cluster_engine_t *e, const char *s, size_t n)
     if (!str) return NO_TERM;
     id = e->nterms++;
     e->terms[id] = (term_t){.str = str, .len = (uint32_t)n};
-    size_t mask = e->vcap - 1, i = hash_bytes(s, n) & mask;
+    size_t mask = e->vcap - 1, i = h & mask;
     while (e->vhash[i]) i = (i + 1) & mask;
     e->vhash[i] = id + 1;
     return id;
+}
+
+static uint32_t term_intern(cluster_engine_t *e, const char *s, size_t n)
+{
+    return term_intern_hashed(e, s, n, hash_bytes(s, n));
 }
 
 static void df_add(cluster_engine_t *e, uint32_t t, uint64_t k)
@@ -1109,33 +1130,64 @@ static int sort_occ(cluster_engine_t *e)
     return 0;
 }
 
+/* How many terms ahead build_vector asks for the vocabulary's memory it
+ * will read: its tables are far larger than the caches, and a lookup that
+ * waits for each of its reads in turn (slot, term, string) stalls on all. */
+#define LOOK_AHEAD 8
+
 /* Builds e->vec from the event's words: its L2-normalised field-weighted
- * sublinear term frequencies, sorted by term id. */
+ * sublinear term frequencies, sorted by term id. The terms are spelled out
+ * and hashed first, so that each lookup finds the memory it reads already
+ * on its way. */
 static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_t *nvec)
 {
     e->nocc = 0;
+    buf_reset(&e->pairs);
     const unsigned char *p = (const unsigned char *)words->occ.data, *end = p + words->occ.len;
     const char *last[2] = {"", ""};
-    size_t nlast[2] = {0, 0};
-    char big[TERM_MAX];
+    size_t nlast[2] = {0, 0}, nlook = 0;
     while (p < end) {
-        const char *s = (const char *)p + 2;
-        size_t n = p[1];
-        if (n == 0) { /* the pair of the two words before */
-            memcpy(big, last[0], nlast[0]);
-            big[nlast[0]] = ' ';
-            memcpy(big + nlast[0] + 1, last[1], nlast[1]);
-            s = big;
-            n = nlast[0] + 1 + nlast[1];
+        if (grow(&e->look, &e->caplook, nlook + 1, sizeof(look_t)) < 0) return -1;
+        look_t *l = &e->look[nlook++];
+        l->field = p[0];
+        l->s = (const char *)p + 2;
+        l->n = p[1];
+        if (l->n == 0) { /* the pair of the two words before */
+            l->s = NULL;
+            l->pair = e->pairs.len;
+            l->n = (uint32_t)(nlast[0] + 1 + nlast[1]);
+            char *d = buf_extend(&e->pairs, l->n);
+            if (!d) return -1;
+            memcpy(d, last[0], nlast[0]);
+            d[nlast[0]] = ' ';
+            memcpy(d + nlast[0] + 1, last[1], nlast[1]);
+            l->h = hash_bytes(d, l->n);
         } else {
             last[0] = last[1];
             nlast[0] = nlast[1];
-            last[1] = s;
-            nlast[1] = n;
+            last[1] = l->s;
+            nlast[1] = l->n;
+            l->h = hash_bytes(l->s, l->n);
         }
-        uint32_t t = term_intern(e, s, n);
-        if (t == NO_TERM || occ_push(e, t, p[0]) < 0) return -1;
+        if (e->vcap) __builtin_prefetch(&e->vhash[l->h & (e->vcap - 1)]);
         p += 2 + p[1];
+    }
+    for (size_t i = 0; i < nlook; i++) {
+        look_t *l = &e->look[i];
+        if (!l->s) l->s = e->pairs.data + l->pair;
+    }
+    for (size_t i = 0; i < nlook; i++) {
+        if (i + LOOK_AHEAD < nlook && e->vcap) {
+            uint32_t v = e->vhash[e->look[i + LOOK_AHEAD].h & (e->vcap - 1)];
+            if (v) __builtin_prefetch(&e->terms[v - 1]);
+        }
+        if (i + LOOK_AHEAD / 2 < nlook && e->vcap) {
+            uint32_t v = e->vhash[e->look[i + LOOK_AHEAD / 2].h & (e->vcap - 1)];
+            if (v) __builtin_prefetch(e->terms[v - 1].str);
+        }
+        const look_t *l = &e->look[i];
+        uint32_t t = term_intern_hashed(e, l->s, l->n, l->h);
+        if (t == NO_TERM || occ_push(e, t, (int)l->field) < 0) return -1;
     }
     if (sort_occ(e) < 0 || grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
     size_t n = 0;
@@ -1243,6 +1295,8 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->cand);
     cluster_words_free(&e->words);
     free(e->occ);
+    free(e->look);
+    buf_free(&e->pairs);
     free(e->occ_tmp);
     free(e->keys);
     free(e->rk);
