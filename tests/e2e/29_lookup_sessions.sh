@@ -8,8 +8,7 @@ harness_init
 FAILED=0
 N=6000
 DUP=1500
-pg_start
-mock_start --brokers 1 --topic events:6 --topic events.dlq:1
+events_start 6
 produce events --generate "$N" --seed 29 2>"$T/p.log" &&
   produce events --generate "$DUP" --seed 29 2>>"$T/p.log" || fail "produce" "$(tail -n 2 "$T/p.log")"
 "$BIN/shoal-consumer" migrate --db "$DB" 2>/dev/null
