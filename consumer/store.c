@@ -1431,7 +1431,8 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
         snprintf(err, errlen, "out of memory");
         return STORE_TRANSIENT;
     }
-    /* One row per cluster feature, grouped by cluster: a label (a),
+    /* One row per cluster feature, grouped by cluster: a label (a, for a
+     * cluster with events: one without can carry no theme),
      * organisations (e: the subjects that tell stories apart), facts (f),
      * key terms (k: what a theme is about), event times (p), sources (s)
      * and tags (t). The same summary tests/support/trend_eval.c builds.
@@ -1444,7 +1445,7 @@ store_rc_t store_trend_input_load(store_t *s, long window_s, store_trend_input_t
         "ev AS (SELECT e.id, c.id AS cluster_id, e.source, e.published_at, e.extraction FROM c "
         "JOIN clusters m ON " CLUSTER_LIVE("m") " = c.id JOIN events e ON e.cluster_id = m.id) "
         "SELECT id, 'a' AS k, label AS name, 0 AS n, NULL::double precision AS amount, NULL AS currency, "
-        "NULL AS predicate, NULL::bigint AS t FROM c "
+        "NULL AS predicate, NULL::bigint AS t FROM c WHERE EXISTS (SELECT 1 FROM ev WHERE ev.cluster_id = c.id) "
         "UNION ALL SELECT cluster_id, 'e', x->>'name', count(*)::int, NULL, NULL, NULL, NULL FROM ev, "
         "jsonb_array_elements(coalesce(ev.extraction->'entities', '[]')) x WHERE x->>'name' IS NOT NULL "
         "AND x->>'type' = 'org' GROUP BY 1, 3 "
