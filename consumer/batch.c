@@ -1193,11 +1193,13 @@ static int cur_prepare(batch_t *b, int final, char *err, size_t errlen)
 
 size_t batch_unprepared(const batch_t *b) { return b->cur.n - b->cur_prepared; }
 
-void batch_prepare(batch_t *b)
+int batch_lookup_pending(const batch_t *b) { return b->lookup_inflight; }
+
+void batch_prepare(batch_t *b, int all)
 {
-    if (b->st.llm || b->st.fetcher || b->cur_prepared == b->cur.n) return;
+    if (b->st.llm || b->st.fetcher || (b->cur_prepared == b->cur.n && !b->lookup_inflight)) return;
     char err[512];
-    if (cur_prepare(b, 0, err, sizeof(err)) != 0)
+    if (cur_prepare(b, all, err, sizeof(err)) != 0)
         log_kv(LOG_DEBUG, "batch not prepared ahead; the flush tries again", "error", err, NULL);
 }
 

@@ -100,13 +100,18 @@ int batch_writer_free(batch_t *b);
 
 /* Looks up and extracts the messages added since the last call, so that
  * the flush can hand the batch to the writer at once: called while the
- * writer is busy. Only work that needs no waiting: with an LLM or page
+ * writer is busy. Unless all (the caller has nothing else to do), the
+ * lookup of the messages added last is left in flight, answered while the
+ * caller polls and decodes more; the next call, or the flush, collects it
+ * and extracts them. Only work that needs no waiting: with an LLM or page
  * fetching configured it does nothing (the flush waits for those while
  * polling). A failure is left to the flush, which does the same work and
  * reports it. */
-void batch_prepare(batch_t *b);
+void batch_prepare(batch_t *b, int all);
 /* Messages of the batch being filled that batch_prepare() has not seen. */
 size_t batch_unprepared(const batch_t *b);
+/* 1 while a lookup batch_prepare() sent is in flight. */
+int batch_lookup_pending(const batch_t *b);
 
 /* Prepares the batch being filled, waits for the previous one to be
  * durable, and hands this one to the writer; with wait, also waits for it.

@@ -431,10 +431,12 @@ static int run_loop(consumer_t *c, int drain)
         if ((n > 0 && ((long)n >= c->batch_size || now >= batch_deadline || (c->batch_eager && writer_free))) ||
             (n == 0 && batch_pending(c->batch) && writer_free)) {
             if (flush_until_durable(c, 0, 0) != 0) return -1;
-        } else if (n > 0 && batch_unprepared(c->batch) >= (m ? PREPARE_CHUNK : 1)) {
+        } else if (n > 0 && (batch_unprepared(c->batch) >= (m ? PREPARE_CHUNK : 1) ||
+                             (!m && batch_lookup_pending(c->batch)))) {
             /* The writer is busy: the batch is extracted as it grows (in
-             * chunks while messages keep coming), not when it is handed. */
-            batch_prepare(c->batch);
+             * chunks while messages keep coming, the rest, waiting for its
+             * lookup, once none is waiting), not when it is handed. */
+            batch_prepare(c->batch, !m);
         }
         if (batch_stats(c->batch)->persisted != noted) {
             noted = batch_stats(c->batch)->persisted;
