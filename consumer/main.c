@@ -301,7 +301,9 @@ static int flush_until_durable(consumer_t *c, long give_up_at, int wait)
         settle_after_flush(c);
         metrics_observe(METRIC_BATCH_SECONDS, NULL, clock_monotonic_s() - t0);
         observe_batch(c);
-        httpd_set_db_reachable(c->http, store_connected(c->store));
+        /* The main loop's sessions: its own, and its lookups' (the one a
+         * flush uses first). */
+        httpd_set_db_reachable(c->http, store_connected(c->store) && store_reachable(c->lstore));
         if (ok) {
             source_resume(c->source);
             httpd_set_transient_fault(c->http, 0);

@@ -33,6 +33,7 @@ struct store {
     char *appname;
     long statement_timeout_ms;
     PGconn *conn;
+    int lost;           /* the last connection broke, or none could be made */
     char sqlstate[6];
     int timeout_streak; /* batch writes ended by statement timeouts in a row */
     int rebuild_guard;  /* every connection holds the rebuild lock shared */
@@ -118,13 +119,17 @@ void store_destroy(store_t *s)
 }
 
 int store_connected(const store_t *s) { return s->conn && PQstatus(s->conn) == CONNECTION_OK; }
+int store_reachable(const store_t *s) { return !s->lost; }
 void store_set_cancel_flag(store_t *s, const atomic_int *flag) { s->cancel = flag; }
 static int cancelled(const store_t *s) { return s->cancel && atomic_load(s->cancel); }
 const char *store_last_sqlstate(const store_t *s) { return s->sqlstate; }
 
 static void drop_connection(store_t *s)
 {
-    if (s->conn) PQfinish(s->conn);
+    if (s->conn) {
+        PQfinish(s->conn);
+        s->lost = 1;
+    }
     s->conn = NULL;
     s->cluster_held = 0; /* a session lock ends with its session */
 }
@@ -262,6 +267,7 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
         size_t n = strlen(err);
         while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
         drop_connection(s);
+        s->lost = 1;
         return STORE_TRANSIENT;
     }
     if (s->rebuild_guard && rebuild_guard_take(s, err, errlen) != 0) {
@@ -277,6 +283,7 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
         drop_connection(s);
         return STORE_TRANSIENT;
     }
+    s->lost = 0;
     return STORE_OK;
 }
 
