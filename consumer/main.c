@@ -303,7 +303,7 @@ static int flush_until_durable(consumer_t *c, long give_up_at, int wait)
         observe_batch(c);
         /* The main loop's sessions: its own, and its lookups' (the one a
          * flush uses first). */
-        httpd_set_db_reachable(c->http, store_connected(c->store) && store_reachable(c->lstore));
+        httpd_set_db_reachable(c->http, store_reachable(c->store) && store_reachable(c->lstore));
         if (ok) {
             source_resume(c->source);
             httpd_set_transient_fault(c->http, 0);

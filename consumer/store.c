@@ -118,19 +118,18 @@ void store_destroy(store_t *s)
     free(s);
 }
 
-int store_connected(const store_t *s) { return s->conn && PQstatus(s->conn) == CONNECTION_OK; }
+static int store_connected(const store_t *s) { return s->conn && PQstatus(s->conn) == CONNECTION_OK; }
 int store_reachable(const store_t *s) { return !s->lost; }
 void store_set_cancel_flag(store_t *s, const atomic_int *flag) { s->cancel = flag; }
 static int cancelled(const store_t *s) { return s->cancel && atomic_load(s->cancel); }
 const char *store_last_sqlstate(const store_t *s) { return s->sqlstate; }
 
+/* Until the next connect succeeds, s is not reachable. */
 static void drop_connection(store_t *s)
 {
-    if (s->conn) {
-        PQfinish(s->conn);
-        s->lost = 1;
-    }
+    if (s->conn) PQfinish(s->conn);
     s->conn = NULL;
+    s->lost = 1;
     s->cluster_held = 0; /* a session lock ends with its session */
 }
 
@@ -214,12 +213,22 @@ static int check(store_t *s, PGresult *r, ExecStatusType ok, char *err, size_t e
     return -1;
 }
 
+/* Sends one parameterised statement; 0, or -1 (no connection, or it broke). */
+static int send_params(store_t *s, const char *sql, int n, const char *const *params)
+{
+    return s->conn && PQsendQueryParams(s->conn, sql, n, NULL, params, NULL, NULL, 0) ? 0 : -1;
+}
+
+/* Waits for the statement sent, within the statement timeout. */
+static PGresult *finish_statement(store_t *s)
+{
+    return s->conn ? finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS) : NULL;
+}
+
 /* Runs one parameterised statement within the deadline. */
 static PGresult *exec_params(store_t *s, const char *sql, int n, const char *const *params)
 {
-    if (!s->conn) return NULL;
-    if (!PQsendQueryParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)) return NULL;
-    return finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
+    return send_params(s, sql, n, params) == 0 ? finish_statement(s) : NULL;
 }
 
 static int exec_ok(store_t *s, const char *sql, int n, const char *const *params, char *err,
@@ -235,7 +244,7 @@ static int exec_ok(store_t *s, const char *sql, int n, const char *const *params
 static int exec_script(store_t *s, const char *sql, char *err, size_t errlen)
 {
     if (!s->conn || !PQsendQuery(s->conn, sql)) return check(s, NULL, PGRES_COMMAND_OK, err, errlen, 0);
-    PGresult *r = finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS);
+    PGresult *r = finish_statement(s);
     ExecStatusType want = r && PQresultStatus(r) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
     return check(s, r, want, err, errlen, 0);
 }
@@ -267,7 +276,6 @@ store_rc_t store_connect(store_t *s, char *err, size_t errlen)
         size_t n = strlen(err);
         while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
         drop_connection(s);
-        s->lost = 1;
         return STORE_TRANSIENT;
     }
     if (s->rebuild_guard && rebuild_guard_take(s, err, errlen) != 0) {
@@ -1236,8 +1244,7 @@ store_rc_t store_events_known_send(store_t *s, const char *const *ids, size_t n,
         return STORE_TRANSIENT;
     }
     const char *p[] = {lit};
-    if (!PQsendQueryParams(s->conn, "SELECT id FROM events WHERE id = ANY($1::text[])", 1, NULL, p, NULL,
-                           NULL, 0)) {
+    if (send_params(s, "SELECT id FROM events WHERE id = ANY($1::text[])", 1, p) != 0) {
         check(s, NULL, PGRES_TUPLES_OK, err, errlen, 0);
         return STORE_TRANSIENT;
     }
@@ -1247,8 +1254,7 @@ store_rc_t store_events_known_send(store_t *s, const char *const *ids, size_t n,
 store_rc_t store_events_known_recv(store_t *s, void (*found)(void *opaque, const char *id),
                                    void *opaque, char *err, size_t errlen)
 {
-    PGresult *r = s->conn ? finish_command(s, clock_monotonic_ms() + s->statement_timeout_ms + CLIENT_GRACE_MS)
-                          : NULL;
+    PGresult *r = finish_statement(s);
     if (check(s, r, PGRES_TUPLES_OK, err, errlen, 1) != 0) return STORE_TRANSIENT;
     for (int t = 0; t < PQntuples(r); t++) found(opaque, PQgetvalue(r, t, 0));
     PQclear(r);

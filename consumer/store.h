@@ -87,7 +87,6 @@ void store_set_cancel_flag(store_t *s, const atomic_int *flag);
 
 /* Connects if not connected. */
 store_rc_t store_connect(store_t *s, char *err, size_t errlen);
-int store_connected(const store_t *s);
 /* 0 from a lost connection or a failed connect until the next connect
  * succeeds; a store not used yet counts as reachable. */
 int store_reachable(const store_t *s);
