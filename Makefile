@@ -119,10 +119,11 @@ eval: deps
 	@if [ -n "$(INPROCESS)" ]; then $(BINDIR)/cluster_eval "$(FILE)" $(if $(PRED),--pred "$(PRED)"); \
 	 else sh tests/support/eval.sh "$(FILE)" "$(or $(INSTANCES),1)" "$(PRED)"; fi
 
-# make bench [N=200000]: ceilings and Shoal measured in one run (bench/README.md).
+# make bench [N=200000] [ROUNDS=3]: ceilings and Shoal measured in one run
+# (bench/README.md).
 bench: deps
 	@$(MAKE) --no-print-directory all $(BINDIR)/shoal-bench
-	@sh bench/bench.sh $(N)
+	@$(if $(ROUNDS),ROUNDS=$(ROUNDS)) sh bench/bench.sh $(N)
 
 # Each fuzz target for FUZZ_SECONDS on tests/fuzz/corpus (tests/fuzz/README.md).
 fuzz: deps
