@@ -1,7 +1,9 @@
 #include "event.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,6 +115,85 @@ static int json_has_nul_escape(const char *s, size_t len)
     return 0;
 }
 
+/* ---- the tree's arena ----
+ * cJSON allocates each node and string with its hooks, which are global:
+ * they allocate from the arena of the event this thread is decoding, and
+ * fall back to malloc and free everywhere else. Within a decode a free is
+ * cJSON dropping part of a tree it is building (a parse error): its memory
+ * goes with the arena. */
+
+/* A block of an event's arena; the event holds the newest, which leads to
+ * the older ones. */
+struct event_arena {
+    struct event_arena *next;
+    size_t cap, used;
+};
+
+#define ARENA_ALIGN _Alignof(max_align_t)
+#define ARENA_HEADER ((sizeof(event_arena_t) + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1))
+
+/* The arena of the event being decoded on this thread, if any. */
+static _Thread_local event_arena_t **decoding;
+
+static int arena_add_block(event_arena_t **head, size_t cap)
+{
+    event_arena_t *b = malloc(ARENA_HEADER + cap);
+    if (!b) return -1;
+    *b = (event_arena_t){*head, cap, 0};
+    *head = b;
+    return 0;
+}
+
+static void *arena_alloc(event_arena_t **head, size_t n)
+{
+    n = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+    event_arena_t *b = *head;
+    if (b->cap - b->used < n) {
+        size_t cap = b->cap * 2 > 4096 ? b->cap * 2 : 4096;
+        if (arena_add_block(head, n > cap ? n : cap) != 0) return NULL;
+        b = *head;
+    }
+    void *p = (unsigned char *)b + ARENA_HEADER + b->used;
+    b->used += n;
+    return p;
+}
+
+static void arena_destroy(event_arena_t *b)
+{
+    while (b) {
+        event_arena_t *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+static void *tree_malloc(size_t n) { return decoding ? arena_alloc(decoding, n) : malloc(n); }
+
+static void tree_free(void *p)
+{
+    if (!decoding) free(p);
+}
+
+/* Installed before main(), while no other thread can be using cJSON. */
+__attribute__((constructor)) static void tree_hooks_install(void)
+{
+    cJSON_Hooks h = {tree_malloc, tree_free};
+    cJSON_InitHooks(&h);
+}
+
+/* Parses len bytes into a tree in a new arena. The first block holds the
+ * message's size (its strings, unescaped, take no more) and 16 nodes: a
+ * whole article; a repo event's object takes a second. */
+static cJSON *tree_parse(const char *buf, size_t len, const char **end, event_arena_t **arena)
+{
+    *arena = NULL;
+    if (arena_add_block(arena, len + 16 * sizeof(cJSON)) != 0) return NULL;
+    decoding = arena;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, end, 0);
+    decoding = NULL;
+    return root;
+}
+
 static event_err_t fail(event_t *ev, event_err_t e, char *err, size_t errlen, const char *fmt,
                         const char *a)
 {
@@ -174,7 +255,9 @@ event_err_t event_decode(const char *buf, size_t len, const event_limits_t *lim,
         return fail(ev, EVENT_ERR_UTF8, err, errlen, "%sstring contains an escaped NUL", "");
 
     const char *end = NULL;
-    ev->root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    ev->root = tree_parse(buf, len, &end, &ev->arena);
+    /* as when cJSON runs out of memory within the parse */
+    if (!ev->arena) return fail(ev, EVENT_ERR_JSON, err, errlen, "%sout of memory parsing JSON", "");
     if (!ev->root) {
         char n[32];
         snprintf(n, sizeof(n), "%td", end ? end - buf : (ptrdiff_t)0);
@@ -274,7 +357,7 @@ event_err_t event_decode(const char *buf, size_t len, const event_limits_t *lim,
 
 void event_clear(event_t *ev)
 {
-    if (ev->root) cJSON_Delete(ev->root);
+    arena_destroy(ev->arena);
     memset(ev, 0, sizeof(*ev));
     ev->published_at_us = ev->crawled_at_us = EVENT_TIME_NONE;
 }

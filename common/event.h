@@ -5,7 +5,12 @@
  *
  * Ownership: event_decode() fills a caller-provided event_t. The event owns
  * its parsed cJSON tree; every string pointer in it is borrowed from that
- * tree and lives until event_clear(). */
+ * tree and lives until event_clear().
+ *
+ * The tree is built in an arena of the event's own (a few blocks instead of
+ * a malloc per node and string), so it is read-only: nothing may add to it,
+ * detach from it or cJSON_Delete any part of it; event_clear() frees it
+ * whole. To build on its values, cJSON_Duplicate them. */
 #ifndef SHOAL_EVENT_H
 #define SHOAL_EVENT_H
 
@@ -41,8 +46,11 @@ typedef struct {
 
 extern const event_limits_t event_default_limits;
 
+typedef struct event_arena event_arena_t;
+
 typedef struct {
-    cJSON *root;                 /* owned */
+    cJSON *root;                 /* in arena, NULL after a failed decode */
+    event_arena_t *arena;        /* owned: the memory of root's tree */
     char id[EVENT_ID_MAX + 1];   /* as given, or derived (see event_derive_id) */
     int id_derived;              /* 1 when the message carried no id */
     event_kind_t kind;

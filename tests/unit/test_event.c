@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "event.h"
 #include "test.h"
 
@@ -75,7 +76,7 @@ static void test_bad_inputs(void)
                     err, event_err_class(c->want));
         ASSERT_INT_EQ(got, c->want);
         ASSERT_TRUE(got == EVENT_OK || err[0] != '\0');
-        ASSERT_TRUE(ev.root == NULL);
+        ASSERT_TRUE(ev.root == NULL && ev.arena == NULL);
     }
 }
 
@@ -219,12 +220,51 @@ static void test_time(void)
     ASSERT_INT_EQ(event_parse_time("2024-10-02T10:00:00Zjunk", &us), -1);
 }
 
+/* A repo event of 400 members (its tree outgrows the arena's first block)
+ * next to a second event and to trees cJSON builds outside a decode: each
+ * keeps its own memory (the sanitizer build sees any mix-up or leak). */
+static void test_tree_arena(void)
+{
+    buf_t j = {0};
+    buf_puts(&j, "{\"kind\":\"repo_event\",\"source\":\"github\",\"repo\":{");
+    for (int i = 0; i < 400; i++) buf_printf(&j, "%s\"k%d\":\"value %d\"", i ? "," : "", i, i);
+    buf_puts(&j, "},\"tags\":[\"a\",\"b\"]}");
+    ASSERT_TRUE(!j.failed);
+    event_t ev, other;
+    char err[256];
+    ASSERT_INT_EQ(event_decode(j.data, j.len, NULL, &ev, err, sizeof(err)), EVENT_OK);
+    const char *small = "{\"source\":\"s\",\"title\":\"second\"}";
+    ASSERT_INT_EQ(event_decode(small, strlen(small), NULL, &other, err, sizeof(err)), EVENT_OK);
+    cJSON *outside = cJSON_Parse("{\"x\":[1,2,3],\"y\":\"z\"}");
+    ASSERT_TRUE(outside != NULL);
+    char *printed = cJSON_PrintUnformatted(ev.repo);
+    ASSERT_TRUE(printed != NULL && strstr(printed, "\"k399\":\"value 399\"") != NULL);
+    cJSON_free(printed);
+    cJSON_Delete(outside);
+    event_clear(&other);
+    ASSERT_INT_EQ(cJSON_GetArraySize(ev.repo), 400);
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(ev.repo, "k399");
+    ASSERT_TRUE(cJSON_IsString(last) && strcmp(last->valuestring, "value 399") == 0);
+    ASSERT_INT_EQ(cJSON_GetArraySize(ev.tags), 2);
+    event_clear(&ev);
+
+    /* a parse that fails after hundreds of nodes: nothing left to free */
+    buf_reset(&j);
+    buf_puts(&j, "{\"source\":\"s\",\"title\":\"t\",\"x\":[");
+    for (int i = 0; i < 500; i++) buf_printf(&j, "\"item %d\",", i);
+    buf_puts(&j, "}");
+    ASSERT_INT_EQ(event_decode(j.data, j.len, NULL, &ev, err, sizeof(err)), EVENT_ERR_JSON);
+    ASSERT_TRUE(ev.root == NULL && ev.arena == NULL);
+    buf_free(&j);
+}
+
 int main(void)
 {
     test_bad_inputs();
     test_bad_bytes_anywhere();
     test_size_limits();
     test_good_event();
+    test_tree_arena();
     test_ids_and_urls();
     test_time();
     return TEST_DONE();
