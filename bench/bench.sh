@@ -147,6 +147,9 @@ kill -TERM "$LAT_PID"; wait "$LAT_PID"
 kcat -b "$BOOTSTRAP" -C -t lat -o beginning -e -q -f '%p\t%o\t%T\n' >"$T/lat.ts" 2>>"$T/kcat.log"
 sq shoal "CREATE TABLE lat_ts (p integer, o bigint, ts bigint)" >/dev/null
 psql -X -q -d shoal -c "\\copy lat_ts FROM '$T/lat.ts'"
+# Fresh statistics for the join below: planned on stale ones (the table
+# grown since autovacuum last looked), it ran for minutes.
+sq shoal "ANALYZE events; ANALYZE lat_ts" >/dev/null
 read -r LAT_ROWS P50 P99 PMAX OFFERED <<EOF
 $(sq shoal "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)),
                 round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)), round(max(ms)),
