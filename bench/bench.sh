@@ -185,14 +185,24 @@ read -r RSS50_KB RSS50_WALL <"$T/time-rss"
 RSS50_LOADED=$(grep -o '"msg":"clusters loaded","clusters":"[0-9]*"' "$T/c-rss.log" | head -n 1 | grep -o '[0-9]*')
 
 # ---- 6 and extraction: the engines in process ----------------------------
-say "6. clustering cost with 1k and 100k active clusters ($ENG_N events each)"
-kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-C1K=$("$BIN/shoal-bench" cluster 1000 "$ENG_N" "$SEED") || exit 1
-C100K=$("$BIN/shoal-bench" cluster 100000 "$ENG_N" "$SEED") || exit 1
+# In ROUNDS rounds too, one shoal-bench line per round in each variable;
+# the report takes the median round of each figure.
+C1K= C100K= EXT=
+for r in $(seq 1 "$ROUNDS"); do
+  say "round $r/$ROUNDS: 6. clustering cost with 1k and 100k active clusters ($ENG_N events each)"
+  line=$("$BIN/shoal-bench" cluster 1000 "$ENG_N" "$SEED") || exit 1
+  C1K="$C1K$line
+"
+  line=$("$BIN/shoal-bench" cluster 100000 "$ENG_N" "$SEED") || exit 1
+  C100K="$C100K$line
+"
+  say "round $r/$ROUNDS:    extraction on 2 KB articles"
+  line=$("$BIN/shoal-bench" extract "$ENG_N" "$SEED") || exit 1
+  EXT="$EXT$line
+"
+done
 say "   peak RSS with 50k active clusters"
 C50K=$("$BIN/shoal-bench" cluster 50000 "$ENG_N" "$SEED") || exit 1
-say "   extraction on 2 KB articles"
-EXT=$("$BIN/shoal-bench" extract "$ENG_N" "$SEED") || exit 1
 
 # ---- 7. Scale-out: 2 and 3 instances in one group ------------------------
 # Each run has its own database and group, on the same topic, so every run
