@@ -174,7 +174,9 @@ static void tree_free(void *p)
     if (!decoding) free(p);
 }
 
-/* Installed before main(), while no other thread can be using cJSON. */
+/* Installed before main(), while no other thread can be using cJSON. With
+ * hooks of its own, cJSON grows a printed buffer by a copy, not realloc:
+ * prints here are small (LLM requests, JSON answers). */
 __attribute__((constructor)) static void tree_hooks_install(void)
 {
     cJSON_Hooks h = {tree_malloc, tree_free};
