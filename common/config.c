@@ -29,6 +29,7 @@ const cfg_def_t config_table[] = {
     {"kafka.timeout.ms", CFG_INT, "10000", 100, 600000, 0, CFG_BOTH, "Bound on librdkafka calls (metadata, commit, flush)."},
     {"extract.taxonomy", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Taxonomy JSON file for domain tags; empty means the one built in (schema/taxonomy.json)."},
     {"extract.gazetteer", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Optional gazetteer file (Name<TAB>type lines) for entities."},
+    {"extract.threads", CFG_INT, "2", 1, 64, 0, CFG_CONSUMER, "Threads of the built-in extractor, the consumer's main thread among them (its busiest work; events are independent)."},
     {"cluster.threshold", CFG_FLOAT, "0", 0, 1, 0, CFG_CONSUMER, "Similarity to join a story cluster; 0 means the tuned default."},
     {"cluster.merge.threshold", CFG_FLOAT, "0", 0, 1, 0, CFG_CONSUMER, "Similarity of two clusters' centroids to merge them; 0 means the tuned default."},
     {"cluster.title.weight", CFG_FLOAT, "0", 0, 100, 0, CFG_CONSUMER, "Weight of a title word, a body word weighing 1; 0 means the tuned default."},

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,17 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "workers.h"
 
 /* ITEM_KNOWN: already stored (a re-delivery or a replay): no work, no row. */
 typedef enum { ITEM_OK = 0, ITEM_DEAD, ITEM_KNOWN } item_state_t;
+
+/* One extraction thread's scratch, kept across events. */
+typedef struct {
+    text_words_t tokens[2]; /* the extractor's tokens of the event in hand */
+    extraction_text_t extraction; /* its extraction as text */
+    uint64_t fallbacks; /* events it extracted for lack of an LLM answer, this pass */
+} extract_scratch_t;
 
 typedef struct {
     rd_kafka_message_t *msg; /* owned */
@@ -110,11 +119,13 @@ struct batch {
     const char **ids;
     unsigned char *known;
     extract_input_t *llm_in;
-    size_t *llm_idx;
+    size_t *todo; /* the items an extraction pass works on (LLM, built-in) */
     cJSON **llm_out;
     size_t scratch_cap;
-    text_words_t tokens[2]; /* the extractor's tokens of the event in hand */
-    extraction_text_t extraction; /* its extraction as text */
+    /* The built-in extraction runs on extract.threads threads (the caller's
+     * and workers), each with its own scratch. */
+    workers_t *workers;
+    extract_scratch_t *xs;
     /* Writer-side scratch. */
     store_row_t *rows;
     store_dead_t *dead;
@@ -150,11 +161,18 @@ batch_t *batch_new(const config_t *cfg, const batch_stages_t *stages, char *err,
     b->kafka_timeout_ms = config_int(cfg, "kafka.timeout.ms");
     b->reextract = config_bool(cfg, "extract.reextract");
     b->cluster_cache_max = config_int(cfg, "cluster.cache.max");
-    b->tokens[0].max = b->tokens[1].max = cluster_engine_config(b->st.clusters)->max_body_tokens;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
-    if (!b->group || (*dt && !b->dlq_topic)) {
+    size_t nx = (size_t)config_int(cfg, "extract.threads");
+    b->xs = calloc(nx, sizeof(*b->xs));
+    if (!b->group || (*dt && !b->dlq_topic) || !b->xs) {
         snprintf(err, errlen, "out of memory");
+        batch_destroy(b);
+        return NULL;
+    }
+    for (size_t k = 0; k < nx; k++)
+        b->xs[k].tokens[0].max = b->xs[k].tokens[1].max = cluster_engine_config(b->st.clusters)->max_body_tokens;
+    if (!(b->workers = workers_new(nx, err, errlen))) {
         batch_destroy(b);
         return NULL;
     }
@@ -241,11 +259,15 @@ void batch_destroy(batch_t *b)
     free(b->ids);
     free(b->known);
     free(b->llm_in);
-    free(b->llm_idx);
+    free(b->todo);
     free(b->llm_out);
-    text_words_free(&b->tokens[0]);
-    text_words_free(&b->tokens[1]);
-    extraction_text_free(&b->extraction);
+    for (size_t k = 0; b->xs && b->workers && k < workers_count(b->workers); k++) {
+        text_words_free(&b->xs[k].tokens[0]);
+        text_words_free(&b->xs[k].tokens[1]);
+        extraction_text_free(&b->xs[k].extraction);
+    }
+    workers_destroy(b->workers);
+    free(b->xs);
     free(b->offs);
     free(b->out.topics);
     free(b->out.partitions);
@@ -350,8 +372,8 @@ static int reserve_scratch(batch_t *b, size_t n)
     if (kn) b->known = kn;
     extract_input_t *li = realloc(b->llm_in, n * sizeof(*li));
     if (li) b->llm_in = li;
-    size_t *lx = realloc(b->llm_idx, n * sizeof(*lx));
-    if (lx) b->llm_idx = lx;
+    size_t *lx = realloc(b->todo, n * sizeof(*lx));
+    if (lx) b->todo = lx;
     cJSON **lo = realloc(b->llm_out, n * sizeof(cJSON *));
     if (lo) b->llm_out = lo;
     if (!ids || !kn || !li || !lx || !lo) return -1;
@@ -641,7 +663,7 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     for (size_t i = 0; i < b->cur.n; i++) {
         item_t *it = &b->cur.items[i];
         if (it->state != ITEM_OK || !it->checked || it->extraction_json) continue;
-        b->llm_idx[n] = i;
+        b->todo[n] = i;
         b->llm_in[n++] = item_input(it);
     }
     if (n == 0 || llm_batch_start(b->st.llm, b->llm_in, n, 0) != 0) return 0;
@@ -654,7 +676,7 @@ static int stage_extract_llm(batch_t *b, char *err, size_t errlen)
     llm_batch_finish(b->st.llm, b->llm_out, &st);
     llm_observe(b, &st);
     for (size_t k = 0; k < n; k++) {
-        item_t *it = &b->cur.items[b->llm_idx[k]];
+        item_t *it = &b->cur.items[b->todo[k]];
         if (!b->llm_out[k]) continue;
         if (item_set_extraction(it, b->llm_out[k]) != 0) continue;
         b->stats.llm_extracted++;
@@ -692,30 +714,60 @@ static void item_build_words(batch_t *b, item_t *it, const text_words_t *tokens)
     it->has_words = cluster_words_build(cluster_engine_config(b->st.clusters), &doc, &it->words) == 0;
 }
 
+/* The built-in pass over b->todo[0 .. n), shared by the extraction
+ * threads: each takes the next item until none is left. */
+typedef struct {
+    batch_t *b;
+    size_t n;
+    atomic_size_t next;
+} extract_pass_t;
+
+/* One thread's part of the pass (k: its scratch). Whatever happens to an
+ * item is recorded on the item. */
+static void extract_items(void *opaque, size_t k)
+{
+    extract_pass_t *p = opaque;
+    batch_t *b = p->b;
+    extract_scratch_t *x = &b->xs[k];
+    for (size_t j; (j = atomic_fetch_add(&p->next, 1)) < p->n;) {
+        item_t *it = &b->cur.items[b->todo[j]];
+        extract_input_t in = item_input(it);
+        char e[256];
+        if (extractor_run_text(b->st.extractor, &in, x->tokens, &x->extraction, e, sizeof(e)) != 0) {
+            mark_dead(it, "extract_failed", "extract", e);
+            continue;
+        }
+        if (item_set_builtin_extraction(it, &x->extraction) != 0) {
+            mark_dead(it, "extract_failed", "extract", "out of memory");
+            continue;
+        }
+        x->fallbacks++;
+        item_build_words(b, it, x->tokens);
+    }
+}
+
 /* Stage extract: the LLM when configured, the built-in extractor for every
  * event still without an extraction (the default, and the fallback for any
  * LLM failure: the event is fine, the LLM failed). Once per event, kept
  * across retries of the batch. A failure of the built-in extractor on one
- * event's input is that event's permanent fault. */
+ * event's input is that event's permanent fault. The events are
+ * independent: the built-in pass runs on extract.threads threads. */
 static int stage_extract(batch_t *b, char *err, size_t errlen)
 {
     if (b->st.llm && stage_extract_llm(b, err, errlen) != 0) return -1;
+    extract_pass_t p = {.b = b};
     for (size_t i = 0; i < b->cur.n; i++) {
-        item_t *it = &b->cur.items[i];
-        if (it->state != ITEM_OK || !it->checked || it->extraction_json) continue;
-        extract_input_t in = item_input(it);
-        char e[256];
-        if (extractor_run_text(b->st.extractor, &in, b->tokens, &b->extraction, e, sizeof(e)) != 0) {
-            mark_dead(it, "extract_failed", "extract", e);
-            continue;
-        }
-        if (item_set_builtin_extraction(it, &b->extraction) != 0) {
-            mark_dead(it, "extract_failed", "extract", "out of memory");
-            continue;
-        }
-        if (b->st.llm) b->stats.llm_fallbacks++;
-        item_build_words(b, it, b->tokens);
+        const item_t *it = &b->cur.items[i];
+        if (it->state == ITEM_OK && it->checked && !it->extraction_json) b->todo[p.n++] = i;
     }
+    if (p.n == 0) return 0;
+    atomic_init(&p.next, 0);
+    size_t nx = workers_count(b->workers);
+    for (size_t k = 0; k < nx; k++) b->xs[k].fallbacks = 0;
+    /* a lone event is not worth waking the workers for */
+    if (p.n == 1) extract_items(&p, 0);
+    else workers_run(b->workers, extract_items, &p);
+    for (size_t k = 0; k < nx && b->st.llm; k++) b->stats.llm_fallbacks += b->xs[k].fallbacks;
     return 0;
 }
 
