@@ -47,14 +47,25 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
 
 /* The commutative cluster writes, one text for every statement that makes
  * them: a cluster's increment from the rows of ROWS (cluster_id,
- * published_at, title; $1 = the writing instance), as a CTE named cl. */
+ * published_at, title; $1 = the writing instance), as a CTE named cl.
+ * Terms already staged in cluster_stage for a live cluster go into the
+ * same row version (CLUSTER_TERMS_SET then finds them written): one new
+ * version per cluster a batch touches instead of two. No terms staged (an
+ * empty array) leaves the cluster's as they are. */
 #define CLUSTERS_UPSERT_FROM(rows)                                                                  \
-    "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version) "    \
-    "SELECT cluster_id, count(*), min(published_at), max(published_at), min(title), $1, "           \
-    "nextval('cluster_version') FROM " rows " WHERE cluster_id IS NOT NULL GROUP BY cluster_id "    \
+    "cl AS (INSERT INTO clusters (id, docs, first_seen, last_seen, label, updated_by, version, "    \
+    "terms, weights) SELECT g.cluster_id, g.docs, g.first_seen, g.last_seen, g.label, $1, "         \
+    "nextval('cluster_version'), coalesce(st.terms, '{}'), coalesce(st.weights, '{}') FROM "        \
+    "(SELECT cluster_id, count(*) AS docs, min(published_at) AS first_seen, max(published_at) AS "  \
+    "last_seen, min(title) AS label FROM " rows " WHERE cluster_id IS NOT NULL GROUP BY cluster_id) " \
+    "g LEFT JOIN cluster_stage st ON st.cluster_id = g.cluster_id "                                 \
     "ON CONFLICT (id) DO UPDATE SET docs = clusters.docs + EXCLUDED.docs, "                         \
     "first_seen = LEAST(clusters.first_seen, EXCLUDED.first_seen), "                                \
     "last_seen = GREATEST(clusters.last_seen, EXCLUDED.last_seen), "                                \
+    "terms = CASE WHEN clusters.merged_into IS NULL AND cardinality(EXCLUDED.terms) > 0 "          \
+    "THEN EXCLUDED.terms ELSE clusters.terms END, "                                                 \
+    "weights = CASE WHEN clusters.merged_into IS NULL AND cardinality(EXCLUDED.terms) > 0 "        \
+    "THEN EXCLUDED.weights ELSE clusters.weights END, "                                             \
     "updated_by = EXCLUDED.updated_by, updated_at = now(), version = EXCLUDED.version)"
 /* An event's cluster: events.cluster_id is the cluster it joined, and a
  * merge leaves it there and points the absorbed cluster at its survivor.
@@ -66,12 +77,14 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
 #define CLUSTER_LIVE(m) "coalesce(" m ".merged_into, " m ".id)"
 #define CLUSTER_MEMBERS(id) "(SELECT id FROM clusters WHERE id = " id " OR merged_into = " id ")"
 /* The terms staged in cluster_stage replace their clusters' (live ones:
- * the terms of a cluster merged away meanwhile are out of date); like every
- * cluster write, it takes the next version ($1 = the writing instance). */
+ * the terms of a cluster merged away meanwhile are out of date) where the
+ * batch's CLUSTERS_UPSERT_FROM has not written them already (a merge's
+ * survivor without events of its own in the batch); like every cluster
+ * write, it takes the next version ($1 = the writing instance). */
 #define CLUSTER_TERMS_SET                                                                            \
     "UPDATE clusters c SET terms = s.terms, weights = s.weights, updated_by = $1, updated_at = now(), " \
     "version = nextval('cluster_version') FROM cluster_stage s WHERE c.id = s.cluster_id "           \
-    "AND c.merged_into IS NULL"
+    "AND c.merged_into IS NULL AND (c.terms, c.weights) IS DISTINCT FROM (s.terms, s.weights)"
 
 static const char EVENT_COLUMNS[] =
     "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
@@ -656,11 +669,12 @@ static void fill_cluster_terms(void *opaque, size_t i, buf_t *b)
     }
 }
 
-/* Replaces the terms of the clusters in cl->terms (grouped by cluster,
- * heaviest first: cluster_engine_top_terms), inside the caller's
- * transaction. A cluster's terms go as two arrays in one tuple: the server
- * reads ~300 tuples per batch instead of ~20,000 lines and sorts nothing. */
-static int cluster_terms_write(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
+/* Stages the terms of the clusters in cl->terms (grouped by cluster,
+ * heaviest first: cluster_engine_top_terms) in cluster_stage, inside the
+ * caller's transaction, for CLUSTERS_UPSERT_FROM and CLUSTER_TERMS_SET. A
+ * cluster's terms go as two arrays in one tuple: the server reads ~300
+ * tuples per batch instead of ~20,000 lines and sorts nothing. */
+static int cluster_terms_stage(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
 {
     if (!cl || cl->n_terms == 0) return 0;
     size_t *start = malloc((cl->n_terms + 1) * sizeof(*start)), n = 0;
@@ -675,7 +689,13 @@ static int cluster_terms_write(store_t *s, const store_cluster_ops_t *cl, char *
     int rc = copy_in(s, "COPY cluster_stage (cluster_id, terms, weights) FROM STDIN (FORMAT binary)", n + 1,
                      fill_cluster_terms, &c, err, errlen);
     free(start);
-    if (rc != 0) return -1;
+    return rc;
+}
+
+/* The staged terms the cluster counts did not carry. */
+static int cluster_terms_set(store_t *s, const store_cluster_ops_t *cl, char *err, size_t errlen)
+{
+    if (!cl || cl->n_terms == 0) return 0;
     const char *p[] = {cl->instance ? cl->instance : ""};
     return exec_ok(s, CLUSTER_TERMS_SET, 1, p, err, errlen);
 }
@@ -1005,6 +1025,8 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
     int in_rows = 0; /* did the failure happen while writing rows? */
     if (PQtransactionStatus(s->conn) != PQTRANS_INTRANS && exec_ok(s, "BEGIN", 0, NULL, err, errlen) != 0)
         goto fail;
+    /* first, for the rows' cluster counts to carry them */
+    if (cluster_terms_stage(s, cl, err, errlen) != 0) goto fail;
     if (live > 0) {
         in_rows = 1;
         /* The caller looked every new row up under the clustering lock this
@@ -1043,7 +1065,7 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
                     8, p, err, errlen) != 0)
             goto fail;
     }
-    if (cl && (cluster_merges_apply(s, cl, err, errlen) != 0 || cluster_terms_write(s, cl, err, errlen) != 0))
+    if (cl && (cluster_merges_apply(s, cl, err, errlen) != 0 || cluster_terms_set(s, cl, err, errlen) != 0))
         goto fail;
     if (offsets_write(s, group, offs, noffs, 1, err, errlen) != 0) goto fail;
     if (exec_ok(s, "COMMIT", 0, NULL, err, errlen) != 0) goto fail;
@@ -1855,7 +1877,8 @@ store_rc_t store_rebuild_write(store_t *s, const store_row_t *rows, size_t n,
                 CLUSTERS_UPSERT_FROM("up") " SELECT 1",
                 1, p, err, errlen) != 0 ||
         exec_ok(s, "DELETE FROM rebuild_stage", 0, NULL, err, errlen) != 0 ||
-        (cl && (cluster_merges_apply(s, cl, err, errlen) != 0 || cluster_terms_write(s, cl, err, errlen) != 0)) ||
+        (cl && (cluster_merges_apply(s, cl, err, errlen) != 0 || cluster_terms_stage(s, cl, err, errlen) != 0 ||
+                cluster_terms_set(s, cl, err, errlen) != 0)) ||
         exec_ok(s, "DELETE FROM cluster_stage", 0, NULL, err, errlen) != 0)
         goto fail;
     return STORE_OK;
