@@ -18,7 +18,7 @@ const cfg_def_t config_table[] = {
     {"db.connect.timeout.s", CFG_INT, "5", 1, 300, 0, CFG_CONSUMER, "libpq connect_timeout, seconds."},
     {"db.statement.timeout.ms", CFG_INT, "30000", 100, 3600000, 0, CFG_CONSUMER, "PostgreSQL statement_timeout for every statement."},
     {"dlq.topic", CFG_STR, "", 0, 0, 0, CFG_CONSUMER, "Dead-letter topic; empty means <topic>.dlq."},
-    {"batch.size", CFG_INT, "1000", 1, 100000, 1, CFG_CONSUMER, "Most messages in one batch (one transaction)."},
+    {"batch.size", CFG_INT, "2000", 1, 100000, 1, CFG_CONSUMER, "Most messages in one batch (one transaction)."},
     {"batch.timeout.ms", CFG_INT, "200", 1, 60000, 1, CFG_CONSUMER, "Longest wait to fill a batch."},
     {"batch.eager", CFG_BOOL, "true", 0, 0, 1, CFG_CONSUMER, "A batch also goes as soon as the writer is free (batches grow with the load); false: only when full or after batch.timeout.ms. Not with llm.url set (an LLM round costs its latency whatever the batch size)."},
     {"retry.backoff.ms", CFG_INT, "200", 10, 60000, 1, CFG_CONSUMER, "First back-off after a transient failure; doubles, with jitter."},

@@ -27,7 +27,7 @@ rc=$?
 
 "$C" --set batch.size= --set retry.backoff.ms=abc --dump-config >"$T/dump.txt" 2>"$T/c.log"
 rc=$?
-[ $rc = 0 ] && [ "$(dumped batch.size)" = 1000 ] && [ "$(dumped retry.backoff.ms)" = 200 ] &&
+[ $rc = 0 ] && [ "$(dumped batch.size)" = 2000 ] && [ "$(dumped retry.backoff.ms)" = 200 ] &&
   grep -q '"msg":"empty setting ignored, using the default","setting":"batch.size"' "$T/c.log" &&
   grep -q '"msg":"bad setting ignored, keeping the previous value","setting":"retry.backoff.ms"' "$T/c.log" &&
   pass "empty and bad optional values warn and fall back" || fail "fallback" "exit $rc: $(cat "$T/c.log")"
