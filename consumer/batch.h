@@ -2,10 +2,12 @@
  *
  *   add:   decode + validate each message as it arrives (permanent failures
  *          are marked for the dead-letter topic, never dropped);
- *   flush: extract -> hand the batch to the writer thread, which sends its
- *          dead letters (acknowledged) and writes it in one PostgreSQL
- *          transaction (the clustering lock, other instances' cluster
- *          changes read, cluster, rows, dead-letter mirror, next offsets),
+ *   flush: extract (on extract.threads threads, the caller's among them:
+ *          events are independent) -> hand the batch to the writer thread,
+ *          which sends its dead letters (acknowledged) and writes it in one
+ *          PostgreSQL transaction (the clustering lock, other instances'
+ *          cluster changes read, cluster, rows, dead-letter mirror, next
+ *          offsets),
  *          while the caller goes on polling and extracting the next batch.
  *          The next flush first waits for that transaction: batches are
  *          written in order, at most one at a time, and one flush hands
