@@ -100,7 +100,7 @@ int main(void)
      * (here the default) is the one applied. */
     write_conf("batch.size = many\nlog.level = warn\ngroup = g1\nkafka.client.id = a\n");
     ASSERT_INT_EQ(config_reload(c, path, flags, 2, &r, err, sizeof(err)), 0);
-    ASSERT_INT_EQ(config_int(c, "batch.size"), 1000);
+    ASSERT_INT_EQ(config_int(c, "batch.size"), 2000);
     ASSERT_INT_EQ(config_int(c, "retry.backoff.max.ms"), 10000);
     ASSERT_INT_EQ(r.applied, 2);
     ASSERT_INT_EQ(r.restart, 0);
