@@ -18,6 +18,7 @@
 #define MAX_MERGES 4 /* per event */
 #define TIME_RING 1024
 #define LDF_TABLE 4096 /* document frequencies whose log1p is looked up */
+#define TF_TABLE 256   /* occurrence counts whose 1 + log is looked up */
 
 enum { F_TITLE, F_BODY, F_ENTITY, F_TITLE_BI, F_BODY_BI, F_COUNT };
 
@@ -58,7 +59,11 @@ typedef struct {
 
 /* An occurrence of a term in a field: term id << 8 | field, so that the
  * numbers sort by term, then field. */
-typedef uint64_t occ_t;
+/* An event's occurrences of one term, per field (build_vector). */
+typedef struct {
+    uint32_t term; /* term id + 1; 0: empty */
+    uint32_t count[F_COUNT];
+} tf_t;
 
 typedef struct {
     uint32_t term;
@@ -131,8 +136,12 @@ struct cluster_engine {
 
     /* per-call scratch */
     cluster_words_t words;
-    occ_t *occ, *occ_tmp; /* occ_tmp: the radix sort's other buffer */
-    size_t nocc, capocc, capocc_tmp;
+    tf_t *tf;       /* the event's terms: open addressing on term id */
+    size_t captf;
+    uint32_t *tfused; /* the slots of tf in use */
+    size_t captfused;
+    uint64_t *tkeys, *tkeys_tmp; /* term id, tf slot: sorted by term (tkeys_tmp: the radix sort's other buffer) */
+    size_t captkeys, captkeys_tmp;
     look_t *look; /* an event's terms to look up (build_vector) */
     size_t caplook;
     buf_t pairs;  /* its word pairs, spelled out */
@@ -143,6 +152,7 @@ struct cluster_engine {
     /* ldf of the document frequencies most terms have: df_add took a
      * log1p per term of every event */
     float ldf_small[LDF_TABLE];
+    double tf_small[TF_TABLE]; /* 1 + log(count) */
     tw_t *qtab; /* the query's terms for cosine: open addressing, term + 1 (0: empty) */
     size_t *qused; /* the slots of qtab in use */
     size_t capqtab, nqused;
@@ -947,13 +957,6 @@ static uint32_t best_match(cluster_engine_t *e, const tw_t *q, size_t nq, double
 
 /* ---- event vectors ---- */
 
-static int occ_push(cluster_engine_t *e, uint32_t t, int field)
-{
-    if (grow(&e->occ, &e->capocc, e->nocc + 1, sizeof(occ_t)) < 0) return -1;
-    e->occ[e->nocc++] = (occ_t)t << 8 | (uint8_t)field;
-    return 0;
-}
-
 /* Light plural stemming, so "talks"/"talk" and "companies"/"company" meet. */
 static size_t stem(char *w, size_t n)
 {
@@ -1101,33 +1104,53 @@ void cluster_words_free(cluster_words_t *w)
     buf_free(&w->occ);
 }
 
-/* Sorts e->occ ascending: least significant digit first, a byte per pass,
- * over the bits a term id below e->nterms can set. Quicksort's comparisons
- * of these keys mispredicted about half the time (5 % of the consumer's
- * main-thread cycles); counting does not branch on them. Equal keys are
- * identical, so the result is what any sort gives. */
-static int sort_occ(cluster_engine_t *e)
+/* Sorts e->tkeys[0 .. n) by term id (the high half; the terms are
+ * distinct, so the order is what any sort gives): least significant digit
+ * first, a byte per pass, over the bits a term id below e->nterms can set.
+ * Quicksort's comparisons of these keys mispredicted about half the time
+ * (5 % of the consumer's main-thread cycles); counting does not branch on
+ * them. */
+static int sort_tkeys(cluster_engine_t *e, size_t n)
 {
-    size_t n = e->nocc;
     if (n < 64) {
-        sort_u64(e->occ, n);
+        sort_u64(e->tkeys, n);
         return 0;
     }
-    if (grow(&e->occ_tmp, &e->capocc_tmp, n, sizeof(occ_t)) < 0) return -1;
-    int bits = 8; /* the field */
+    if (grow(&e->tkeys_tmp, &e->captkeys_tmp, n, sizeof(uint64_t)) < 0) return -1;
+    int bits = 0;
     for (uint32_t t = e->nterms; t; t >>= 1) bits++;
-    occ_t *a = e->occ, *b = e->occ_tmp;
-    for (int shift = 0; shift < bits; shift += 8) {
+    /* As many passes as bytes, with digits of equal width: 19 bits take
+     * three passes of 128 buckets rather than 256, 256 and 8. */
+    int passes = (bits + 7) / 8, width = passes ? (bits + passes - 1) / passes : 0;
+    uint64_t *a = e->tkeys, *b = e->tkeys_tmp, mask = ((uint64_t)1 << width) - 1;
+    for (int shift = 32; shift < 32 + bits; shift += width) {
         size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & 0xff) + 1]++;
-        for (int d = 1; d < 256; d++) count[d] += count[d - 1];
-        for (size_t i = 0; i < n; i++) b[count[(a[i] >> shift) & 0xff]++] = a[i];
-        occ_t *t = a;
+        for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & mask) + 1]++;
+        for (uint64_t d = 1; d <= mask; d++) count[d] += count[d - 1];
+        for (size_t i = 0; i < n; i++) b[count[(a[i] >> shift) & mask]++] = a[i];
+        uint64_t *t = a;
         a = b;
         b = t;
     }
-    if (a != e->occ) memcpy(e->occ, a, n * sizeof(occ_t));
+    if (a != e->tkeys) memcpy(e->tkeys, a, n * sizeof(uint64_t));
     return 0;
+}
+
+/* The tf slot of term t (e->tf has room: at least twice the event's
+ * occurrences), new and zeroed when t is not there yet. */
+static tf_t *tf_slot(cluster_engine_t *e, uint32_t t, size_t *nused)
+{
+    size_t mask = e->captf - 1;
+    for (size_t h = qtab_home(t, mask);; h = (h + 1) & mask) {
+        tf_t *f = &e->tf[h];
+        if (f->term == t + 1) return f;
+        if (!f->term) {
+            memset(f, 0, sizeof(*f));
+            f->term = t + 1;
+            e->tfused[(*nused)++] = (uint32_t)h;
+            return f;
+        }
+    }
 }
 
 /* How many terms ahead build_vector asks for the vocabulary's memory it
@@ -1141,7 +1164,6 @@ static int sort_occ(cluster_engine_t *e)
  * on its way. */
 static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_t *nvec)
 {
-    e->nocc = 0;
     buf_reset(&e->pairs);
     const unsigned char *p = (const unsigned char *)words->occ.data, *end = p + words->occ.len;
     const char *last[2] = {"", ""};
@@ -1176,6 +1198,19 @@ static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_
         look_t *l = &e->look[i];
         if (!l->s) l->s = e->pairs.data + l->pair;
     }
+    /* Occurrences are counted per term and field in e->tf as the terms are
+     * looked up, then the distinct terms sorted: fewer keys than sorting
+     * every occurrence by (term, field). */
+    size_t cap = 64, ntf = 0;
+    while (cap < 2 * nlook) cap *= 2;
+    if (cap > e->captf) {
+        tf_t *t = calloc(cap, sizeof(*t));
+        if (!t) return -1;
+        free(e->tf);
+        e->tf = t;
+        e->captf = cap;
+    }
+    if (grow(&e->tfused, &e->captfused, nlook, sizeof(uint32_t)) < 0) return -1;
     for (size_t i = 0; i < nlook; i++) {
         if (i + LOOK_AHEAD < nlook && e->vcap) {
             uint32_t v = e->vhash[e->look[i + LOOK_AHEAD].h & (e->vcap - 1)];
@@ -1187,25 +1222,30 @@ static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_
         }
         const look_t *l = &e->look[i];
         uint32_t t = term_intern_hashed(e, l->s, l->n, l->h);
-        if (t == NO_TERM || occ_push(e, t, (int)l->field) < 0) return -1;
+        if (t == NO_TERM) return -1;
+        tf_slot(e, t, &ntf)->count[l->field]++;
     }
-    if (sort_occ(e) < 0 || grow(&e->vec, &e->capvec, e->nocc, sizeof(tw_t)) < 0) return -1;
+    int rc = grow(&e->tkeys, &e->captkeys, ntf, sizeof(uint64_t)) < 0 ||
+             grow(&e->vec, &e->capvec, ntf, sizeof(tw_t)) < 0 ? -1 : 0;
+    for (size_t k = 0; k < ntf && rc == 0; k++)
+        e->tkeys[k] = (uint64_t)(e->tf[e->tfused[k]].term - 1) << 32 | e->tfused[k];
+    if (rc == 0) rc = sort_tkeys(e, ntf);
     size_t n = 0;
     double norm = 0;
-    for (size_t i = 0; i < e->nocc;) {
-        uint32_t t = (uint32_t)(e->occ[i] >> 8);
+    for (size_t k = 0; k < ntf && rc == 0; k++) {
+        const tf_t *f = &e->tf[(uint32_t)e->tkeys[k]];
         double w = 0;
-        while (i < e->nocc && e->occ[i] >> 8 == t) {
-            size_t j = i;
-            while (j < e->nocc && e->occ[j] == e->occ[i]) j++;
-            w += e->fw[e->occ[i] & 0xff] * (1.0 + log((double)(j - i)));
-            i = j;
+        for (int field = 0; field < F_COUNT; field++) {
+            uint32_t c = f->count[field];
+            if (c) w += e->fw[field] * (c < TF_TABLE ? e->tf_small[c] : 1.0 + log((double)c));
         }
         if (w > 0) {
-            e->vec[n++] = (tw_t){t, w};
+            e->vec[n++] = (tw_t){f->term - 1, w};
             norm += w * w;
         }
     }
+    for (size_t k = 0; k < ntf; k++) e->tf[e->tfused[k]].term = 0;
+    if (rc < 0) return -1;
     norm = sqrt(norm);
     for (size_t i = 0; i < n; i++) e->vec[i].w /= norm;
     *nvec = n;
@@ -1268,6 +1308,7 @@ cluster_engine_t *cluster_engine_new(const cluster_config_t *cfg, char *err, siz
     e->fw[F_BODY_BI] = c.body_weight * c.bigram_weight;
     e->now = e->last_sweep = CLUSTER_TIME_NONE;
     for (size_t df = 0; df < LDF_TABLE; df++) e->ldf_small[df] = (float)log1p((double)df);
+    for (size_t c = 1; c < TF_TABLE; c++) e->tf_small[c] = 1.0 + log((double)c);
     return e;
 }
 
@@ -1294,10 +1335,12 @@ void cluster_engine_destroy(cluster_engine_t *e)
     free(e->touched);
     free(e->cand);
     cluster_words_free(&e->words);
-    free(e->occ);
+    free(e->tf);
+    free(e->tfused);
+    free(e->tkeys);
+    free(e->tkeys_tmp);
     free(e->look);
     buf_free(&e->pairs);
-    free(e->occ_tmp);
     free(e->keys);
     free(e->rk);
     free(e->qtab);
