@@ -28,6 +28,7 @@ typedef struct {
 typedef struct {
     rd_kafka_message_t *msg; /* owned */
     event_t ev;
+    uint64_t id_hash;        /* of ev.id, once decoded (mark_batch_duplicates) */
     item_state_t state;
     int dlq_acked;
     const char *err_class, *err_stage;
@@ -118,6 +119,8 @@ struct batch {
     /* Caller-side scratch, reused across flushes. */
     const char **ids;
     unsigned char *known;
+    size_t *dup_slots; /* mark_batch_duplicates' table */
+    size_t dup_cap;
     extract_input_t *llm_in;
     size_t *todo; /* the items an extraction pass works on (LLM, built-in) */
     cJSON **llm_out;
@@ -258,6 +261,7 @@ void batch_destroy(batch_t *b)
     free(b->cterms);
     free(b->ids);
     free(b->known);
+    free(b->dup_slots);
     free(b->llm_in);
     free(b->todo);
     free(b->llm_out);
@@ -298,6 +302,13 @@ static void mark_dead(item_t *it, const char *cls, const char *stage, const char
     snprintf(it->err_msg, sizeof(it->err_msg), "%.255s", msg);
 }
 
+static uint64_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
 void batch_add(batch_t *b, rd_kafka_message_t *m)
 {
     gen_t *g = &b->cur;
@@ -321,6 +332,7 @@ void batch_add(batch_t *b, rd_kafka_message_t *m)
     char err[256];
     event_err_t e = event_decode(m->payload, m->len, NULL, &it->ev, err, sizeof(err));
     if (e != EVENT_OK) mark_dead(it, event_err_class(e), event_err_stage(e), err);
+    else it->id_hash = id_hash(it->ev.id);
 }
 
 static void gen_forget(gen_t *g, const rd_kafka_topic_partition_list_t *parts)
@@ -440,30 +452,32 @@ static int send_dead_letters(batch_t *b, gen_t *g, char *err, size_t errlen)
 }
 
 /* Events already stored skip every later stage: a re-delivery after a
- * crash, or a replay, costs one lookup per batch and no paid work. */
-static uint64_t id_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-/* The same event twice in one batch (a producer retry, say), or in this
+ * crash, or a replay, costs one lookup per batch and no paid work.
+ *
+ * The same event twice in one batch (a producer retry, say), or in this
  * batch and the one being written (not yet visible to the lookup), is one
  * event: later copies are marked known, so it is extracted and clustered
- * once. Slots hold run items as 1..run.n, the batch's as run.n+1.. */
+ * once. Slots hold run items as 1..run.n, the batch's as run.n+1.. This
+ * runs at every prepared chunk, over both batches: the ids are hashed once
+ * (batch_add) and the table is kept. */
 static int mark_batch_duplicates(batch_t *b)
 {
     const gen_t *run = &b->run;
     gen_t *g = &b->cur;
     size_t cap = 16;
     while (cap < (run->n + g->n) * 2) cap *= 2;
-    size_t *slots = calloc(cap, sizeof(*slots)); /* 0 = empty */
-    if (!slots) return -1;
+    if (cap > b->dup_cap) {
+        size_t *t = realloc(b->dup_slots, cap * sizeof(*t));
+        if (!t) return -1;
+        b->dup_slots = t;
+        b->dup_cap = cap;
+    }
+    size_t *slots = b->dup_slots; /* 0 = empty */
+    memset(slots, 0, cap * sizeof(*slots));
     for (size_t i = 0; i < run->n + g->n; i++) {
         item_t *it = i < run->n ? &run->items[i] : &g->items[i - run->n];
         if (i < run->n ? !it->handed_ok : it->state != ITEM_OK) continue;
-        for (size_t h = id_hash(it->ev.id) & (cap - 1);; h = (h + 1) & (cap - 1)) {
+        for (size_t h = it->id_hash & (cap - 1);; h = (h + 1) & (cap - 1)) {
             if (!slots[h]) {
                 slots[h] = i + 1;
                 break;
@@ -477,7 +491,6 @@ static int mark_batch_duplicates(batch_t *b)
             }
         }
     }
-    free(slots);
     return 0;
 }
 
