@@ -35,6 +35,18 @@ void buf_free(buf_t *b)
 
 void buf_puts(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
 
+void buf_put_i64(buf_t *b, int64_t v)
+{
+    char s[24], *p = s + sizeof(s); /* digits backwards from the end */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    buf_append(b, p, (size_t)(s + sizeof(s) - p));
+}
+
 void buf_printf(buf_t *b, const char *fmt, ...)
 {
     va_list ap;

@@ -5,6 +5,7 @@
 #define SHOAL_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -40,6 +41,8 @@ static inline char *buf_extend(buf_t *b, size_t n)
     return b->data + b->len - n;
 }
 void buf_puts(buf_t *b, const char *s);
+/* Appends v in decimal, without printf's cost. */
+void buf_put_i64(buf_t *b, int64_t v);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s escaped for PostgreSQL COPY text format (\\, \t, \n, \r). */
 void buf_copy_field(buf_t *b, const char *s);

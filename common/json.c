@@ -14,15 +14,7 @@ void json_print_number(buf_t *b, double d)
         return;
     }
     if (d == floor(d) && fabs(d) < 9007199254740992.0) {
-        /* Digits backwards from the end of s. */
-        uint64_t v = (uint64_t)(d < 0 ? -d : d);
-        char *p = s + sizeof(s);
-        do {
-            *--p = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        if (d < 0) *--p = '-';
-        buf_append(b, p, (size_t)(s + sizeof(s) - p));
+        buf_put_i64(b, (int64_t)d);
         return;
     }
     n = (size_t)snprintf(s, sizeof(s), "%1.15g", d);

@@ -730,8 +730,7 @@ static int offsets_write(store_t *s, const char *group, const store_offset_t *of
         for (size_t i = 0; i < n; i++) {
             if (i) buf_puts(b, ",");
             if (col == 0) array_literal_item(b, offs[i].topic);
-            else if (col == 1) buf_printf(b, "%d", offs[i].partition);
-            else buf_printf(b, "%lld", (long long)offs[i].next_offset);
+            else buf_put_i64(b, col == 1 ? offs[i].partition : offs[i].next_offset);
         }
         buf_append(b, "}", 2);
     }
@@ -845,7 +844,10 @@ static int64_t merge_root(merge_sets_t *m, int64_t id)
 static void merge_ids_literal(buf_t *b, const int64_t *ids, size_t n)
 {
     buf_puts(b, "{");
-    for (size_t i = 0; i < n; i++) buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_puts(b, ",");
+        buf_put_i64(b, ids[i]);
+    }
     buf_puts(b, "}");
 }
 
@@ -950,8 +952,10 @@ static int rows_follow_merges(store_t *s, store_row_t *rows, size_t n, char *err
     buf_reset(b);
     buf_puts(b, "{");
     for (size_t i = 0; i < n; i++)
-        if (!rows[i].rejected && !rows[i].reextract && rows[i].cluster_id)
-            buf_printf(b, "%s%lld", b->len > 1 ? "," : "", (long long)rows[i].cluster_id);
+        if (!rows[i].rejected && !rows[i].reextract && rows[i].cluster_id) {
+            if (b->len > 1) buf_puts(b, ",");
+            buf_put_i64(b, rows[i].cluster_id);
+        }
     buf_puts(b, "}");
     if (b->len == 2) return 0;
     const char *ids = buf_cstr(b);
@@ -988,14 +992,10 @@ static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, c
             const store_row_t *r = &rows[i];
             if (!row_is_new(r) || !r->cluster_id) continue;
             if (k++) buf_puts(b, ",");
-            if (col == 0) buf_printf(b, "%lld", (long long)r->cluster_id);
+            if (col == 0) buf_put_i64(b, r->cluster_id);
             else if (col == 2) array_literal_item(b, r->ev->title);
             else if (r->ev->published_at_us == EVENT_TIME_NONE) buf_puts(b, "NULL");
-            else {
-                char t[40];
-                event_format_time(r->ev->published_at_us, t, sizeof(t));
-                array_literal_item(b, t);
-            }
+            else buf_put_i64(b, r->ev->published_at_us);
         }
         buf_append(b, "}", 2);
     }
@@ -1006,8 +1006,9 @@ static int cluster_counts_write(store_t *s, const store_row_t *rows, size_t n, c
     }
     const char *p[] = {instance, b->data + at[0], b->data + at[1], b->data + at[2]};
     return exec_ok(s,
-                   "WITH ins AS (SELECT * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[]) "
-                   "AS x(cluster_id, published_at, title)), " CLUSTERS_UPSERT_FROM("ins") " SELECT 1",
+                   "WITH ins AS (SELECT cluster_id, to_timestamp(us / 1000000) + (us % 1000000) * "
+                   "interval '1 microsecond' AS published_at, title FROM unnest($2::bigint[], $3::bigint[], "
+                   "$4::text[]) AS x(cluster_id, us, title)), " CLUSTERS_UPSERT_FROM("ins") " SELECT 1",
                    4, p, err, errlen);
 }
 

@@ -30,6 +30,17 @@ facts=$(psql_q "SELECT count(*) FROM facts")
 [ "$tags" -gt 5000 ] && [ "$facts" -gt 1000 ] && pass "tags and facts from the extractions" ||
   fail "tags and facts" "$tags tags, $facts facts"
 
+# Each live story's counts are its events': docs, and its first and last
+# publication times (the batch sends them as microsecond numbers).
+off=$(psql_q "SELECT count(*) FROM clusters c JOIN (SELECT ec.cluster_id, count(*) AS n,
+                min(e.published_at) AS lo, max(e.published_at) AS hi FROM event_clusters ec
+                JOIN events e ON e.id = ec.event_id GROUP BY 1) x ON x.cluster_id = c.id
+              WHERE c.merged_into IS NULL AND (c.docs <> x.n OR c.first_seen IS DISTINCT FROM x.lo
+                OR c.last_seen IS DISTINCT FROM x.hi)")
+live=$(psql_q "SELECT count(*) FROM clusters WHERE merged_into IS NULL")
+[ "$off" = 0 ] && [ "$live" -gt 10 ] && pass "cluster docs and first/last seen match their events" ||
+  fail "cluster counts" "$off of $live live clusters differ"
+
 ends=$(topic_end_offsets_sum events)
 stored=$(psql_q "SELECT sum(next_offset) FROM kafka_offsets WHERE consumer_group='shoal' AND topic='events'")
 [ "$stored" = "$ends" ] && [ "$ends" = 10000 ] && pass "kafka_offsets equal end offsets" || fail "offsets" "stored $stored, end $ends"

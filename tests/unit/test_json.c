@@ -227,9 +227,25 @@ static void test_buf_extend(void)
     buf_free(&b);
 }
 
+/* buf_put_i64 gives what printf's %lld gives, to both ends of the range. */
+static void test_buf_put_i64(void)
+{
+    const int64_t v[] = {0, 7, -7, 10, -10, 1234567890123, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    buf_t b = {0};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        buf_reset(&b);
+        buf_put_i64(&b, v[i]);
+        CHECK_STR(buf_cstr(&b), want);
+    }
+    buf_free(&b);
+}
+
 int main(void)
 {
     test_buf_extend();
+    test_buf_put_i64();
     test_scalars();
     test_numbers();
     test_containers();
