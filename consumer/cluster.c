@@ -222,8 +222,20 @@ static uint64_t hash_bytes(const char *s, size_t n)
         h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
         h ^= h >> 31;
     }
-    w = 0;
-    memcpy(&w, s, n);
+    /* The last 0-7 bytes, zero-padded, without a memcpy of variable length
+     * (its size dispatch mispredicted): from two overlapping words, or from
+     * the first, middle and last bytes. */
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        w = (uint64_t)a | ((uint64_t)b >> (8 * (8 - n))) << 32;
+    } else {
+        const unsigned char *u = (const unsigned char *)s;
+        w = n ? (uint64_t)u[0] | ((uint64_t)u[n / 2] << 8 & (0 - (uint64_t)(n >= 2))) |
+                    ((uint64_t)u[n - 1] << 16 & (0 - (uint64_t)(n >= 3)))
+              : 0;
+    }
     h = (h ^ w) * 0x94D049BB133111EBULL;
     return h ^ (h >> 29);
 }
@@ -586,27 +598,46 @@ static size_t top_ranked(cluster_engine_t *e, size_t n, size_t k)
     return k;
 }
 
-/* The k-th best (from 0) of a[0..n), k < n, by selection (Wirth's): a is
- * reordered around it. */
-static ranked_t nth_ranked(ranked_t *a, size_t n, size_t k)
+/* The k-th largest (from 0) of a[0..n), k < n, by selection: a is
+ * reordered. Partitions without branches on the values (masks): a
+ * quickselect that compared ranked terms mispredicted about half its
+ * comparisons. */
+static uint64_t nth_largest(uint64_t *a, size_t n, size_t k)
 {
-    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, at = (ptrdiff_t)k;
-    while (lo < hi) {
-        ranked_t x = a[at];
-        ptrdiff_t i = lo, j = hi;
-        while (i <= j) {
-            while (ranked_before(&a[i], &x)) i++;
-            while (ranked_before(&x, &a[j])) j--;
-            if (i <= j) {
-                ranked_t t = a[i];
-                a[i++] = a[j];
-                a[j--] = t;
-            }
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        uint64_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+        uint64_t p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y)); /* median of 3 */
+        size_t gt = lo, eq;
+        for (size_t i = lo; i < hi; i++) { /* a[lo .. gt) > p */
+            uint64_t v = a[i], w = a[gt], c = v > p, m = 0 - c;
+            a[i] = (w & m) | (v & ~m);
+            a[gt] = (v & m) | (w & ~m);
+            gt += c;
         }
-        if (j < at) lo = i;
-        if (at < i) hi = j;
+        if (k < gt) {
+            hi = gt;
+            continue;
+        }
+        eq = gt;
+        for (size_t i = gt; i < hi; i++) { /* a[gt .. eq) == p */
+            uint64_t v = a[i], w = a[eq], c = v == p, m = 0 - c;
+            a[i] = (w & m) | (v & ~m);
+            a[eq] = (v & m) | (w & ~m);
+            eq += c;
+        }
+        if (k < eq) return p;
+        lo = eq;
     }
-    return a[at];
+    return a[lo];
+}
+
+/* A rank key's bits: ordered as the keys are (they are >= 0). */
+static uint64_t key_bits(double key)
+{
+    uint64_t b;
+    memcpy(&b, &key, sizeof(b));
+    return b;
 }
 
 /* A cluster term's rank: its TF-IDF weight. */
@@ -732,15 +763,33 @@ static int cluster_set_terms(cluster_engine_t *e, uint32_t slot, const tw_t *add
         }
     }
     if (n > e->cfg.max_terms) {
-        /* keep the terms ranked at or above the max_terms-th, in term
-         * order (the selection reorders rk, so the filter reads mbuf) */
-        if (grow(&e->rk, &e->caprk, n, sizeof(ranked_t)) < 0) return -1;
-        for (size_t k = 0; k < n; k++) e->rk[k] = rank_of(e, e->mbuf[k]);
-        ranked_t last = nth_ranked(e->rk, n, e->cfg.max_terms - 1);
+        /* Keep the terms ranked at or above the max_terms-th (ranked_before:
+         * key, then term id), in term order: the max_terms-th largest key,
+         * then, when it is shared, the term id at which the terms sharing it
+         * stop counting. keys[0 .. n) follow mbuf; the selection reorders
+         * the copy at keys + n. */
+        size_t max = e->cfg.max_terms;
+        if (grow(&e->keys, &e->capkeys, 2 * n, sizeof(uint64_t)) < 0) return -1;
+        uint64_t *keys = e->keys;
+        for (size_t k = 0; k < n; k++) keys[k] = keys[n + k] = key_bits(rank_of(e, e->mbuf[k]).key);
+        uint64_t last = nth_largest(keys + n, n, max - 1);
+        size_t above = 0, at = 0;
+        for (size_t k = 0; k < n; k++) {
+            above += keys[k] > last;
+            at += keys[k] == last;
+        }
+        uint32_t upto = UINT32_MAX; /* the last term id kept at key last */
+        if (above + at > max) {
+            size_t m = 0;
+            for (size_t k = 0; k < n; k++)
+                if (keys[k] == last) keys[n + m++] = e->mbuf[k].term;
+            sort_u64(keys + n, m);
+            upto = (uint32_t)keys[n + (max - above) - 1];
+        }
         size_t kept = 0;
         for (size_t k = 0; k < n; k++) {
-            ranked_t r = rank_of(e, e->mbuf[k]);
-            if (!ranked_before(&last, &r)) e->mbuf[kept++] = e->mbuf[k];
+            e->mbuf[kept] = e->mbuf[k];
+            kept += (keys[k] > last) | ((keys[k] == last) & (e->mbuf[k].term <= upto));
         }
         n = kept;
     }
