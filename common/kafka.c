@@ -1,6 +1,7 @@
 #include "kafka.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -56,4 +57,24 @@ fail:
     if (tconf) rd_kafka_topic_conf_destroy(tconf);
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+rd_kafka_topic_partition_list_t *kafka_topics_parse(const char *csv)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    char *copy = strdup(csv ? csv : ""), *save = NULL;
+    if (!l || !copy) {
+        if (l) rd_kafka_topic_partition_list_destroy(l);
+        free(copy);
+        return NULL;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        t += strspn(t, " \t");
+        size_t n = strlen(t);
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t')) t[--n] = '\0';
+        if (n && !rd_kafka_topic_partition_list_find(l, t, RD_KAFKA_PARTITION_UA))
+            rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
+    }
+    free(copy);
+    return l;
 }

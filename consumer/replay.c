@@ -47,8 +47,13 @@ int replay_reset_offsets(const config_t *cfg, store_t *store, const replay_opts_
         log_kv(LOG_WARN, "the broker cannot list group members; replaying anyway (a live member can "
                "only make the replay incomplete, never lose or duplicate rows)", "group", o->group, NULL);
 
-    char *topics = strdup(config_str(cfg, "topics")), *save = NULL;
-    for (char *t = strtok_r(topics, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    rd_kafka_topic_partition_list_t *topics = kafka_topics_parse(config_str(cfg, "topics"));
+    if (!topics) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < topics->cnt; i++) {
+        const char *t = topics->elems[i].topic;
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, t, NULL);
         const rd_kafka_metadata_t *md = NULL;
         rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 0, rkt, &md, timeout);
@@ -59,11 +64,11 @@ int replay_reset_offsets(const config_t *cfg, store_t *store, const replay_opts_
         rd_kafka_topic_destroy(rkt);
         if (me) {
             snprintf(err, errlen, "metadata for topic %s: %s", t, rd_kafka_err2str(me));
-            free(topics);
+            rd_kafka_topic_partition_list_destroy(topics);
             goto out;
         }
     }
-    free(topics);
+    rd_kafka_topic_partition_list_destroy(topics);
     if (parts->cnt == 0) {
         snprintf(err, errlen, "setting \"topics\" names no partition");
         goto out;

@@ -172,11 +172,11 @@ source_t *source_new(const config_t *cfg, const source_hooks_t *hooks, char *err
 
 int source_subscribe(source_t *s, const char *topics_csv, char *err, size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
-    char *copy = strdup(topics_csv), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        if (*t) rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
-    free(copy);
+    rd_kafka_topic_partition_list_t *l = kafka_topics_parse(topics_csv);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (l->cnt == 0) {
         rd_kafka_topic_partition_list_destroy(l);
         snprintf(err, errlen, "setting \"topics\" names no topic");

@@ -36,6 +36,17 @@ rc=$?
 fresh=$(psql_q "SELECT sum(next_offset) FROM kafka_offsets WHERE consumer_group='fresh'")
 [ "$fresh" = "$ends" ] && pass "the new group is caught up" || fail "fresh group" "$fresh"
 
+# A topic named twice is one topic: rewound once, read once (librdkafka
+# refuses a subscription that lists it twice).
+"$BIN/shoal-consumer" replay --from-beginning -b "$BOOTSTRAP" -t "events,events" -g shoal --db "$DB" $TEST_SESSION_OPTS 2>"$T/r5.log"
+rc=$?
+rewound=$(grep -c '"msg":"replay position"' "$T/r5.log")
+parts=$(psql_q "SELECT count(*) FROM kafka_offsets WHERE consumer_group='shoal'")
+[ $rc = 0 ] && [ "$(snapshot)" = "$before" ] && [ "$rewound" = "$parts" ] && grep -q "\"duplicates\":\"$N\"" "$T/r5.log" &&
+  pass "a topic listed twice is replayed once" || fail "topic twice" "exit $rc, $rewound positions for $parts partitions: $(tail -n 1 "$T/r5.log")"
+stored=$(psql_q "SELECT sum(next_offset) FROM kafka_offsets WHERE consumer_group='shoal'")
+[ "$stored" = "$ends" ] && pass "offsets back at the end after it" || fail "offsets after topic twice" "$stored vs $ends"
+
 # The mock cluster answers ListOffsets-by-time with -1 ("nothing at or after
 # T"), so a timestamp replay resolves to the end: nothing is reprocessed.
 # Against a real broker the same call finds the first offset at T.

@@ -1,8 +1,10 @@
 /* Unit tests for config_reload() (common/config.c): the SIGHUP re-read with
  * startup's precedence, what is applied, what needs a restart, and that a
- * failed reload keeps everything. */
+ * failed reload keeps everything; and how the "topics" setting is read
+ * (kafka_topics_parse). */
 #include "../test.h"
 #include "config.h"
+#include "kafka.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -36,6 +38,24 @@ static int origin_is(const config_t *c, const char *name, const char *want)
     int ok = hash && strncmp(hash + 4, want, strlen(want)) == 0;
     free(text);
     return ok;
+}
+
+/* The "topics" setting: each topic once, in order, blanks dropped. */
+static void test_topics_parse(void)
+{
+    rd_kafka_topic_partition_list_t *l = kafka_topics_parse(" events , news,events,, news ,\tb\t");
+    ASSERT_TRUE(l != NULL);
+    if (!l) return;
+    ASSERT_INT_EQ(l->cnt, 3);
+    const char *want[] = {"events", "news", "b"};
+    for (int i = 0; i < l->cnt && i < 3; i++) {
+        ASSERT_TRUE(strcmp(l->elems[i].topic, want[i]) == 0);
+        ASSERT_INT_EQ(l->elems[i].partition, RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    l = kafka_topics_parse(" , ");
+    ASSERT_TRUE(l != NULL && l->cnt == 0);
+    if (l) rd_kafka_topic_partition_list_destroy(l);
 }
 
 int main(void)
@@ -125,5 +145,6 @@ int main(void)
     config_destroy(p);
     config_destroy(c);
     unlink(path);
+    test_topics_parse();
     return TEST_DONE();
 }
