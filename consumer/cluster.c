@@ -57,8 +57,6 @@ typedef struct {
     uint32_t nix;
 } cl_t;
 
-/* An occurrence of a term in a field: term id << 8 | field, so that the
- * numbers sort by term, then field. */
 /* An event's occurrences of one term, per field (build_vector). */
 typedef struct {
     uint32_t term; /* term id + 1; 0: empty */
@@ -1260,7 +1258,8 @@ static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_
         e->captf = cap;
     }
     if (grow(&e->tfused, &e->captfused, nlook, sizeof(uint32_t)) < 0) return -1;
-    for (size_t i = 0; i < nlook; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < nlook && rc == 0; i++) {
         if (i + LOOK_AHEAD < nlook && e->vcap) {
             uint32_t v = e->vhash[e->look[i + LOOK_AHEAD].h & (e->vcap - 1)];
             if (v) __builtin_prefetch(&e->terms[v - 1]);
@@ -1271,11 +1270,12 @@ static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_
         }
         const look_t *l = &e->look[i];
         uint32_t t = term_intern_hashed(e, l->s, l->n, l->h);
-        if (t == NO_TERM) return -1;
-        tf_slot(e, t, &ntf)->count[l->field]++;
+        if (t == NO_TERM) rc = -1;
+        else tf_slot(e, t, &ntf)->count[l->field]++;
     }
-    int rc = grow(&e->tkeys, &e->captkeys, ntf, sizeof(uint64_t)) < 0 ||
-             grow(&e->vec, &e->capvec, ntf, sizeof(tw_t)) < 0 ? -1 : 0;
+    if (rc == 0 && (grow(&e->tkeys, &e->captkeys, ntf, sizeof(uint64_t)) < 0 ||
+                    grow(&e->vec, &e->capvec, ntf, sizeof(tw_t)) < 0))
+        rc = -1;
     for (size_t k = 0; k < ntf && rc == 0; k++)
         e->tkeys[k] = (uint64_t)(e->tf[e->tfused[k]].term - 1) << 32 | e->tfused[k];
     if (rc == 0) rc = sort_tkeys(e, ntf);
@@ -1293,7 +1293,7 @@ static int build_vector(cluster_engine_t *e, const cluster_words_t *words, size_
             norm += w * w;
         }
     }
-    for (size_t k = 0; k < ntf; k++) e->tf[e->tfused[k]].term = 0;
+    for (size_t k = 0; k < ntf; k++) e->tf[e->tfused[k]].term = 0; /* emptied, even after a failure */
     if (rc < 0) return -1;
     norm = sqrt(norm);
     for (size_t i = 0; i < n; i++) e->vec[i].w /= norm;
