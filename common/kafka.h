@@ -19,11 +19,11 @@
 rd_kafka_conf_t *kafka_conf_new(const config_t *cfg, const char *const *defaults, char *err,
                                 size_t errlen);
 
-/* The topics of a comma-separated list (the "topics" setting), each once,
- * in order, blanks around names dropped (no topic name holds one), with
+/* The topics of a comma-separated list (the "topics" setting), each once
+ * (librdkafka refuses a subscription that names a topic twice), in order,
+ * blanks around names dropped (no topic name holds one), with
  * RD_KAFKA_PARTITION_UA. The caller destroys the list; NULL when out of
- * memory. A topic named twice was subscribed to twice, which librdkafka
- * refuses ("Invalid argument"), after a replay had rewound it twice. */
+ * memory. */
 rd_kafka_topic_partition_list_t *kafka_topics_parse(const char *csv);
 
 #endif
