@@ -204,24 +204,52 @@ static event_err_t fail(event_t *ev, event_err_t e, char *err, size_t errlen, co
     return e;
 }
 
-/* Fetches an optional string member: absent and null give NULL. Returns -1
- * when the member has another type or is longer than max. */
-static int opt_string(const cJSON *root, const char *key, size_t max, const char **out)
+/* The members an event may have. */
+enum {
+    M_KIND, M_ID, M_SOURCE, M_URL, M_TITLE, M_TEXT, M_LANG, M_PUBLISHED_AT, M_CRAWLED_AT,
+    M_REPO, M_TAGS, M_COUNT
+};
+static const char *const member_names[M_COUNT] = {
+    "kind", "id", "source", "url", "title", "text", "lang", "published_at", "crawled_at",
+    "repo", "tags",
+};
+
+static int member_index(const char *key)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
+    for (int k = 0; k < M_COUNT; k++)
+        if (key[0] == member_names[k][0] && strcmp(key, member_names[k]) == 0) return k;
+    return -1;
+}
+
+/* One pass over the event's members: each known one into members[], by
+ * name. Returns -1 when a key occurs twice. An unknown key is compared with
+ * the members after it, which events seldom have. */
+static int event_members(const cJSON *root, const cJSON *members[M_COUNT])
+{
+    for (int k = 0; k < M_COUNT; k++) members[k] = NULL;
+    for (const cJSON *m = root->child; m; m = m->next) {
+        if (!m->string) continue;
+        int k = member_index(m->string);
+        if (k >= 0) {
+            if (members[k]) return -1;
+            members[k] = m;
+            continue;
+        }
+        for (const cJSON *o = m->next; o; o = o->next)
+            if (o->string && strcmp(o->string, m->string) == 0) return -1;
+    }
+    return 0;
+}
+
+/* An optional string member: absent and null give NULL. Returns -1 when
+ * the member has another type, -2 when it is longer than max. */
+static int opt_string(const cJSON *it, size_t max, const char **out)
+{
     *out = NULL;
     if (!it || cJSON_IsNull(it)) return 0;
     if (!cJSON_IsString(it) || !it->valuestring) return -1;
     if (strlen(it->valuestring) > max) return -2;
     *out = it->valuestring;
-    return 0;
-}
-
-static int has_duplicate_keys(const cJSON *obj)
-{
-    for (const cJSON *a = obj->child; a; a = a->next)
-        for (const cJSON *b = a->next; b; b = b->next)
-            if (a->string && b->string && strcmp(a->string, b->string) == 0) return 1;
     return 0;
 }
 
@@ -272,34 +300,34 @@ event_err_t event_decode(const char *buf, size_t len, const event_limits_t *lim,
     cJSON *root = ev->root;
     if (!cJSON_IsObject(root))
         return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%sevent is not a JSON object", "");
-    if (has_duplicate_keys(root))
+    const cJSON *members[M_COUNT];
+    if (event_members(root, members) != 0)
         return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%sduplicate keys in the event", "");
 
     const char *kind = NULL, *id = NULL, *pub = NULL, *crawled = NULL;
     int r;
-    if (opt_string(root, "kind", 32, &kind) != 0)
+    if (opt_string(members[M_KIND], 32, &kind) != 0)
         return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%s\"kind\" must be a string", "");
     if (!kind || strcmp(kind, "article") == 0) ev->kind = EVENT_ARTICLE;
     else if (strcmp(kind, "repo_event") == 0) ev->kind = EVENT_REPO;
     else return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "unknown kind \"%s\"", kind);
 
-    struct { const char *key; size_t max; const char **out; } fields[] = {
-        {"id", EVENT_ID_MAX, &id},
-        {"source", lim->max_source, &ev->source},
-        {"url", lim->max_url, &ev->url},
-        {"title", lim->max_title, &ev->title},
-        {"text", lim->max_text, &ev->text},
-        {"lang", 16, &ev->lang},
-        {"published_at", 64, &pub},
-        {"crawled_at", 64, &crawled},
+    struct { int member; size_t max; const char **out; } fields[] = {
+        {M_ID, EVENT_ID_MAX, &id},
+        {M_SOURCE, lim->max_source, &ev->source},
+        {M_URL, lim->max_url, &ev->url},
+        {M_TITLE, lim->max_title, &ev->title},
+        {M_TEXT, lim->max_text, &ev->text},
+        {M_LANG, 16, &ev->lang},
+        {M_PUBLISHED_AT, 64, &pub},
+        {M_CRAWLED_AT, 64, &crawled},
     };
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        r = opt_string(root, fields[i].key, fields[i].max, fields[i].out);
-        if (r == -1)
-            return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "\"%s\" must be a string", fields[i].key);
+        const char *key = member_names[fields[i].member];
+        r = opt_string(members[fields[i].member], fields[i].max, fields[i].out);
+        if (r == -1) return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "\"%s\" must be a string", key);
         if (r == -2)
-            return fail(ev, EVENT_ERR_OVERSIZE, err, errlen, "\"%s\" is over its size limit",
-                        fields[i].key);
+            return fail(ev, EVENT_ERR_OVERSIZE, err, errlen, "\"%s\" is over its size limit", key);
     }
 
     if (!ev->source || !ev->source[0])
@@ -319,7 +347,7 @@ event_err_t event_decode(const char *buf, size_t len, const event_limits_t *lim,
     if (crawled && event_parse_time(crawled, &ev->crawled_at_us) != 0)
         return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%s\"crawled_at\" is not RFC 3339", "");
 
-    const cJSON *repo = cJSON_GetObjectItemCaseSensitive(root, "repo");
+    const cJSON *repo = members[M_REPO];
     if (repo && !cJSON_IsNull(repo)) {
         if (!cJSON_IsObject(repo))
             return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%s\"repo\" must be an object", "");
@@ -328,7 +356,7 @@ event_err_t event_decode(const char *buf, size_t len, const event_limits_t *lim,
     if (ev->kind == EVENT_REPO && !ev->repo)
         return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%s\"repo\" is required for a repo_event", "");
 
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(root, "tags");
+    const cJSON *tags = members[M_TAGS];
     if (tags && !cJSON_IsNull(tags)) {
         if (!cJSON_IsArray(tags))
             return fail(ev, EVENT_ERR_SCHEMA, err, errlen, "%s\"tags\" must be an array", "");

@@ -352,9 +352,18 @@ size_t text_normalize(const char *s, size_t len, char *out, size_t outlen)
     }
     while (p < end) {
         if (*p < 0x80) {
-            if (o + 1 > outlen - 1) break;
-            out[o++] = (char)((ascii_class[*p] & C_UPPER) ? *p + 32 : *p);
-            p++;
+            /* A run of ASCII, as far as out has room, lowercased without a
+             * branch per byte: an upper-case letter gains 32. */
+            size_t room = outlen - 1 - o;
+            if (!room) break;
+            const unsigned char *stop = (size_t)(end - p) < room ? end : p + room;
+            const unsigned char *from = p;
+            char *q = out + o;
+            do {
+                unsigned char c = *p++;
+                *q++ = (char)(c + (ascii_class[c] & C_UPPER) * (32 / C_UPPER));
+            } while (p < stop && *p < 0x80);
+            o += (size_t)(p - from);
             continue;
         }
         uint32_t cp;

@@ -54,6 +54,9 @@ static const bad_case_t bad_cases[] = {
     {"tag not string", "{" OK_FIELDS ",\"tags\":[\"ai\",3]}", 0, EVENT_ERR_SCHEMA},
     {"empty tag", "{" OK_FIELDS ",\"tags\":[\"\"]}", 0, EVENT_ERR_SCHEMA},
     {"duplicate keys", "{\"source\":\"a\",\"title\":\"T\",\"title\":\"U\"}", 0, EVENT_ERR_SCHEMA},
+    {"duplicate unknown keys", "{" OK_FIELDS ",\"x\":1,\"y\":2,\"x\":3}", 0, EVENT_ERR_SCHEMA},
+    {"duplicate key after an unknown", "{\"x\":1," OK_FIELDS ",\"source\":\"b\"}", 0, EVENT_ERR_SCHEMA},
+    {"duplicate repo", "{" OK_FIELDS ",\"repo\":{},\"repo\":{}}", 0, EVENT_ERR_SCHEMA},
     {"invalid utf-8 byte", "{\"source\":\"a\",\"title\":\"caf\xe9\"}", 0, EVENT_ERR_UTF8},
     {"overlong utf-8", "{\"source\":\"a\",\"title\":\"\xc0\xaf\"}", 0, EVENT_ERR_UTF8},
     {"utf-8 surrogate", "{\"source\":\"a\",\"title\":\"\xed\xa0\x80\"}", 0, EVENT_ERR_UTF8},
@@ -168,6 +171,15 @@ static void test_good_event(void)
     char t[40];
     event_format_time(ev.published_at_us, t, sizeof(t));
     ASSERT_STR_EQ(t, "2024-10-02T12:05:00.250000Z");
+    event_clear(&ev);
+
+    /* Unknown members anywhere, some named like known ones, are skipped. */
+    const char *extra = "{\"titles\":1,\"t\":2,\"source\":\"s\",\"\":3,\"title\":\"T\","
+                        "\"Source\":\"no\",\"text\":\"body\"}";
+    ASSERT_INT_EQ(event_decode(extra, strlen(extra), NULL, &ev, err, sizeof(err)), EVENT_OK);
+    ASSERT_STR_EQ(ev.source, "s");
+    ASSERT_STR_EQ(ev.title, "T");
+    ASSERT_STR_EQ(ev.text, "body");
     event_clear(&ev);
 
     const char *repo = "{\"kind\":\"repo_event\",\"source\":\"github\",\"repo\":{\"type\":\"ReleaseEvent\","

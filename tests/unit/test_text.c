@@ -129,6 +129,9 @@ static void test_normalize(void)
     CHECK_INT(text_normalize("ABCDEFG", 7, small, sizeof small), 3);
     CHECK_STR(small, "abc");
     CHECK_STR(norm("Abc\xc3\x89" "Def\xc3\x89", b, 9), "abc\xc3\xa9" "def");
+    CHECK_INT(text_normalize("\xc3\x89" "ABC", 5, small, sizeof small), 3);
+    CHECK_STR(small, "\xc3\xa9" "a");
+    CHECK_STR(norm("aB\xff" "Cd", b, sizeof b), "abcd"); /* an invalid byte is dropped */
     /* Every ASCII byte: A-Z lowered, the others as they are. */
     char all[127], want[128], got[128];
     for (int c = 1; c < 128; c++) {
