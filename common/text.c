@@ -223,6 +223,7 @@ static int is_abbrev(const char *s, size_t n)
         "Rep", "Lt", "Col", "Capt", "Sgt", "vs", "No", "Jan", "Feb", "Mar", "Apr", "Jun",
         "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", NULL};
     if (n == 1) return ((unsigned char)s[0] | 0x20) >= 'a' && ((unsigned char)s[0] | 0x20) <= 'z';
+    if (n > 4) return 0; /* none above is longer */
     for (int i = 0; abbr[i]; i++)
         if (abbr[i][0] == s[0] && strncmp(abbr[i], s, n) == 0 && abbr[i][n] == '\0') return 1;
     return 0;
@@ -287,7 +288,8 @@ int text_iter_next(text_iter_t *it, text_token_t *tok)
 
     const unsigned char *start = p;
     int flags = it->sentence_start ? TOKEN_SENT_START : 0;
-    int upper = 0, lower = 0, first_upper;
+    int upper = 0, lower = 0, first_upper; /* upper, lower: the letters beyond ASCII */
+    unsigned seen = 0;                      /* the classes of its ASCII bytes */
     it->sentence_start = 0;
     if (is_digit_byte(*p)) flags |= TOKEN_NUMERIC;
     if (*p < 0x80) {
@@ -300,10 +302,7 @@ int text_iter_next(text_iter_t *it, text_token_t *tok)
 
     for (;;) {
         /* The common case first: a run of ASCII letters and digits. */
-        for (unsigned cls; p < end && ((cls = ascii_class[*p]) & C_WORD); p++) {
-            upper += (cls & C_UPPER) >> 1;
-            lower |= cls & C_LOWER;
-        }
+        for (unsigned cls; p < end && ((cls = ascii_class[*p]) & C_WORD); p++) seen |= cls;
         if (p < end && *p >= 0x80) {
             uint32_t cp;
             size_t l = utf8_decode(p, end, &cp);
@@ -325,7 +324,12 @@ int text_iter_next(text_iter_t *it, text_token_t *tok)
     }
 
     if (first_upper) flags |= TOKEN_CAPITALIZED;
-    if (upper >= 2 && lower == 0) flags |= TOKEN_ALLCAPS;
+    if (lower == 0 && !(seen & C_LOWER)) {
+        /* No lower case (an acronym, a number): its capitals are counted
+         * now, which most tokens never need. */
+        for (const unsigned char *q = start; q < p; q++) upper += (ascii_class[*q] & C_UPPER) != 0;
+        if (upper >= 2) flags |= TOKEN_ALLCAPS;
+    }
     tok->start = (const char *)start;
     tok->len = (size_t)(p - start);
     tok->flags = flags;

@@ -104,6 +104,15 @@ static void test_flags(void)
     CHECK_INT(flags_of("ÉCOLE", 0), TOKEN_CAPITALIZED | TOKEN_ALLCAPS | TOKEN_SENT_START);
     CHECK_INT(flags_of("x Ölkonzern", 1), TOKEN_CAPITALIZED);
     CHECK_INT(flags_of("x A", 1), TOKEN_CAPITALIZED); /* one letter is not ALLCAPS */
+    /* Capitals counted across ASCII, beyond it and joiners; any lower case
+     * letter, ASCII or not, rules ALLCAPS out. */
+    CHECK_INT(flags_of("x 7UP", 1), TOKEN_NUMERIC | TOKEN_ALLCAPS);
+    CHECK_INT(flags_of("x \xc3\x89" "A", 1), TOKEN_CAPITALIZED | TOKEN_ALLCAPS);
+    CHECK_INT(flags_of("x A\xc3\x89", 1), TOKEN_CAPITALIZED | TOKEN_ALLCAPS);
+    CHECK_INT(flags_of("x A\xc3\xa9", 1), TOKEN_CAPITALIZED);
+    CHECK_INT(flags_of("x \xc3\x89\xc3\x89" "b", 1), TOKEN_CAPITALIZED);
+    CHECK_INT(flags_of("x U-S", 1), TOKEN_CAPITALIZED | TOKEN_ALLCAPS);
+    CHECK_INT(flags_of("x 2024", 1), TOKEN_NUMERIC);
 }
 
 static void test_normalize(void)
