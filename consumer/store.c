@@ -86,10 +86,11 @@ static int rebuild_guard_take(store_t *s, char *err, size_t errlen);
     "version = nextval('cluster_version') FROM cluster_stage s WHERE c.id = s.cluster_id "           \
     "AND c.merged_into IS NULL AND (c.terms, c.weights) IS DISTINCT FROM (s.terms, s.weights)"
 
-static const char EVENT_COLUMNS[] =
-    "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "
-    "kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, "
-    "cluster_id, fetch_status, cluster_seq";
+/* The columns of an events row, in the order row_values() fills them. */
+#define EVENT_COLUMNS                                                                              \
+    "id, kind, source, url, title, body, published_at, crawled_at, lang, repo, tags, "            \
+    "kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, extractor_version, "  \
+    "cluster_id, fetch_status, cluster_seq"
 
 store_t *store_new(const char *conninfo, int connect_timeout_s, long statement_timeout_ms,
                    const char *application_name)
@@ -743,10 +744,8 @@ static int offsets_write(store_t *s, const char *group, const store_offset_t *of
 }
 
 static const char INSERT_ONE[] =
-    "INSERT INTO events (id, kind, source, url, title, body, published_at, crawled_at, lang, "
-    "repo, tags, kafka_topic, kafka_partition, kafka_offset, extraction, extracted_by, "
-    "extractor_version, cluster_id, fetch_status, cluster_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (id) DO NOTHING";
+    "INSERT INTO events (" EVENT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+    "$12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (id) DO NOTHING";
 
 /* Finds the rows that fail on their own: each in a savepoint, inside a
  * transaction that is rolled back. With timeouts_permanent, a row whose own
@@ -1035,8 +1034,7 @@ store_rc_t store_batch_commit(store_t *s, const char *group, store_row_t *rows, 
          * another writer stored all the same (one that writes without the
          * lock) fails the COPY with a unique violation: transient, and the
          * caller looks the rows up again before the retry. */
-        char sql[512];
-        snprintf(sql, sizeof(sql), "COPY events (%s) FROM STDIN (FORMAT binary)", EVENT_COLUMNS);
+        static const char sql[] = "COPY events (" EVENT_COLUMNS ") FROM STDIN (FORMAT binary)";
         const char *instance = cl && cl->instance ? cl->instance : "";
         store_events_copy_t copy = {rows, nrows};
         if (rows_follow_merges(s, rows, nrows, err, errlen) != 0 ||
