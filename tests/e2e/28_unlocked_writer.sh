@@ -16,33 +16,14 @@ X=gen-7-150
 
 # The gate: a session holds advisory lock 4242 until the test ends it. The
 # outside writer inserts X, then waits for the gate before it commits.
-psql -X -q -d shoal -c "SET application_name = 'gate'" -c "SELECT pg_advisory_lock(4242), pg_sleep(120)" \
-  >/dev/null 2>&1 &
-wait_for 10 sh -c "[ \"\$(psql -X -t -A -d shoal -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted\")\" = 1 ]" ||
-  fail "gate" "not held"
-psql -X -q -d shoal >"$T/outside.log" 2>&1 <<SQL &
-BEGIN;
+gate_hold 4242 || fail "gate" "not held"
+gate_behind 4242 "$T/outside.log" <<SQL || fail "outside writer" "not waiting at the gate"
 INSERT INTO events (id, kind, source, title, kafka_topic, kafka_partition, kafka_offset)
 VALUES ('$X', 'article', 'outside', 'stored by a writer without the lock', 'elsewhere', 0, 0);
-SELECT pg_advisory_lock(4242);
-COMMIT;
 SQL
-OUTSIDE=$!
-wait_for 10 sh -c "[ \"\$(psql -X -t -A -d shoal -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted\")\" = 1 ]" ||
-  fail "outside writer" "not waiting at the gate"
 
-eval "$(consumer_cmd) -t events --drain" 2>"$T/c.log" &
-CPID=$!
 # The batch with X waits for the outside transaction: its insert met X's key.
-if wait_for 30 sh -c "[ \"\$(psql -X -t -A -d shoal -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted\")\" -ge 1 ]"; then
-  pass "the consumer's insert waits on the outside writer's row"
-else
-  fail "insert wait" "no consumer waited: $(tail -n 2 "$T/c.log")"
-fi
-psql -X -q -t -A -d shoal -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate'" >/dev/null
-wait "$OUTSIDE" || fail "outside writer" "$(cat "$T/outside.log")"
-wait_for 90 sh -c "! kill -0 $CPID" || { kill -TERM "$CPID"; fail "drain" "still retrying after 90 s"; }
-wait "$CPID"
+consumer_through_gate 90 "$T/c.log" "the consumer's insert waits on the outside writer's row" -t events --drain
 rc=$?
 [ $rc = 0 ] && pass "consumer drained" || fail "consumer" "exit $rc: $(tail -n 3 "$T/c.log")"
 

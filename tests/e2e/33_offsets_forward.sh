@@ -13,31 +13,12 @@ produce events --generate 200 --seed 11 2>"$T/p.log" || fail "produce" "$(tail -
 
 # The gate: a session holds advisory lock 4343 until the test ends it. The
 # other owner stores offset 250, then waits for the gate before it commits.
-psql -X -q -d shoal -c "SET application_name = 'gate'" -c "SELECT pg_advisory_lock(4343), pg_sleep(120)" \
-  >/dev/null 2>&1 &
-wait_for 10 sh -c "[ \"\$(psql -X -t -A -d shoal -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343 AND granted\")\" = 1 ]" ||
-  fail "gate" "not held"
-psql -X -q -d shoal >"$T/owner.log" 2>&1 <<SQL &
-BEGIN;
+gate_hold 4343 || fail "gate" "not held"
+gate_behind 4343 "$T/owner.log" <<SQL || fail "other owner" "not waiting at the gate"
 INSERT INTO kafka_offsets (consumer_group, topic, partition, next_offset) VALUES ('shoal', 'events', 0, 250);
-SELECT pg_advisory_lock(4343);
-COMMIT;
 SQL
-OWNER=$!
-wait_for 10 sh -c "[ \"\$(psql -X -t -A -d shoal -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4343 AND NOT granted\")\" = 1 ]" ||
-  fail "other owner" "not waiting at the gate"
 
-eval "$(consumer_cmd) -t events --drain" 2>"$T/c1.log" &
-CPID=$!
-if wait_for 60 sh -c "[ \"\$(psql -X -t -A -d shoal -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted\")\" -ge 1 ]"; then
-  pass "the batch's offset write waits for the other owner's"
-else
-  fail "offset wait" "no consumer waited: $(tail -n 2 "$T/c1.log")"
-fi
-psql -X -q -t -A -d shoal -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate'" >/dev/null
-wait "$OWNER" || fail "other owner" "$(cat "$T/owner.log")"
-wait_for 60 sh -c "! kill -0 $CPID" || { kill -TERM "$CPID"; fail "drain" "still running after 60 s"; }
-wait "$CPID"
+consumer_through_gate 60 "$T/c1.log" "the batch's offset write waits for the other owner's" -t events --drain
 rc=$?
 [ $rc = 0 ] && pass "consumer drained" || fail "consumer" "exit $rc: $(tail -n 3 "$T/c1.log")"
 [ "$(psql_q "SELECT count(*) FROM events")" = 200 ] && pass "the batch's 200 events stored" ||

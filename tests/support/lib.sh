@@ -87,6 +87,55 @@ pg_restart_immediate() {
 
 psql_q() { psql -X -q -t -A -d shoal -c "$1"; }
 
+# A gate for holding another session's transaction open at a chosen point.
+# gate_hold KEY: a session (application name "gate") holds advisory lock KEY
+# until gate_open. gate_behind KEY LOG: the SQL on stdin runs in a
+# transaction that then waits at the gate before it commits (its pid in
+# GATED_PID, its output in LOG).
+# consumer_through_gate SECS LOG WHAT ARGS...: a consumer (consumer_cmd
+# ARGS, stderr to LOG) in the background must come to wait for the gated
+# transaction (the check WHAT passes or fails); then the gate opens and the
+# gated session commits. Returns the consumer's exit status (124: still
+# running SECS seconds later, then sent SIGTERM).
+gate_sessions_are() { # KEY granted|'NOT granted' N
+  [ "$(psql -X -t -A -d shoal -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND $2")" = "$3" ]
+}
+gate_hold() {
+  psql -X -q -d shoal -c "SET application_name = 'gate'" -c "SELECT pg_advisory_lock($1), pg_sleep(120)" \
+    >/dev/null 2>&1 &
+  wait_for 10 gate_sessions_are "$1" granted 1
+}
+gate_behind() {
+  sql=$(cat) # read here: an asynchronous list's stdin is /dev/null
+  printf 'BEGIN;\n%s\nSELECT pg_advisory_lock(%s);\nCOMMIT;\n' "$sql" "$1" | psql -X -q -d shoal >"$2" 2>&1 &
+  GATED_PID=$! GATED_LOG=$2
+  wait_for 10 gate_sessions_are "$1" "NOT granted" 1
+}
+gate_open() {
+  psql -X -q -t -A -d shoal -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gate'" >/dev/null
+}
+lock_waiter_present() {
+  [ "$(psql -X -t -A -d shoal -c "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted")" -ge 1 ]
+}
+
+consumer_through_gate() {
+  secs=$1 log=$2 what=$3
+  shift 3
+  eval "$(consumer_cmd) $*" 2>"$log" &
+  cpid=$!
+  # some session waits for another's transaction (a row or key it changed)
+  if wait_for 60 lock_waiter_present; then pass "$what"; else fail "$what" "no session waited: $(tail -n 2 "$log")"; fi
+  gate_open
+  wait "$GATED_PID" || fail "gated session" "$(cat "$GATED_LOG")"
+  if wait_for "$secs" sh -c "! kill -0 $cpid"; then
+    wait "$cpid"
+    return
+  fi
+  kill -TERM "$cpid"
+  wait "$cpid"
+  return 124
+}
+
 # After migrate: PostgreSQL rejects (SQLSTATE 23514) every row whose title
 # contains POISON-ROW, a constraint the validator cannot know about, as a
 # real deployment's would be.
